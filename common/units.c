@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include "units.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+int units_parse_uint(const char *text, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (!text || !isdigit((unsigned char)*text))
+        return -EINVAL;
+    for (; isdigit((unsigned char)*text); text++) {
+        unsigned d = (unsigned)(*text - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    if (*text)
+        return -EINVAL;
+    if (v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+int units_parse_size(const char *text, uint64_t *out_bytes)
+{
+    uint64_t v = 0, mult = 1;
+    const char *p = text;
+
+    if (!p || !isdigit((unsigned char)*p))
+        return -EINVAL;
+    for (; isdigit((unsigned char)*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    switch (*p) {
+    case '\0':
+        break;
+    case 'k': case 'K':
+        mult = 1ULL << 10;
+        p++;
+        break;
+    case 'm': case 'M':
+        mult = 1ULL << 20;
+        p++;
+        break;
+    case 'g': case 'G':
+        mult = 1ULL << 30;
+        p++;
+        break;
+    default:
+        return -EINVAL;
+    }
+    /* Accept "64MB"/"64MiB" too, since people write them. */
+    if (mult > 1 && (strcmp(p, "B") == 0 || strcmp(p, "iB") == 0))
+        p += strlen(p);
+    if (*p)
+        return -EINVAL;
+    if (v > UINT64_MAX / mult)
+        return -ERANGE;
+    *out_bytes = v * mult;
+    return 0;
+}
+
+int units_parse_duration_ms(const char *text, uint64_t *out_ms)
+{
+    uint64_t whole = 0, frac = 0, frac_scale = 1;
+    const char *p = text;
+
+    if (!p || !(isdigit((unsigned char)*p) || *p == '.'))
+        return -EINVAL;
+    for (; isdigit((unsigned char)*p); p++) {
+        if (whole > (UINT64_MAX / 1000 - 9) / 10)
+            return -ERANGE;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return -EINVAL;
+        for (; isdigit((unsigned char)*p); p++) {
+            /* Digits past the millisecond are dropped; a few are enough to round. */
+            if (frac_scale < 1000000) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                frac_scale *= 10;
+            }
+        }
+    }
+    if (strcmp(p, "ms") == 0) {
+        if (frac_scale != 1)
+            return -EINVAL; /* "1.5ms": sub-millisecond precision is not offered */
+        *out_ms = whole;
+        return 0;
+    }
+    if (*p == 's')
+        p++;
+    if (*p)
+        return -EINVAL;
+    *out_ms = whole * 1000 + (frac * 1000 + frac_scale / 2) / frac_scale;
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#include "sbx_slot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int lock_slot(const struct sbx_slot_config *cfg, int *fd, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+
+    if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, errlen, "cannot create %s: %s", cfg->state_dir, strerror(e));
+        return -e;
+    }
+    snprintf(path, sizeof(path), "%s/slot-%u.lock", cfg->state_dir, cfg->slot);
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (*fd < 0 || flock(*fd, LOCK_EX) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        return -e;
+    }
+    return 0;
+}
+
+int sbx_slot_open(struct sbx_slot *s, const struct sbx_slot_config *cfg, char *err,
+                  size_t errlen)
+{
+    struct sbx_cg_layout layout;
+    int r;
+
+    memset(s, 0, sizeof(*s));
+    s->number = cfg->slot;
+    s->uid = cfg->uid_base + cfg->slot;
+    s->gid = cfg->uid_base + cfg->slot;
+    s->ns.mnt = s->ns.net = s->ns.uts = -1;
+    s->cg.v2_dir = s->cg.v1_memory_dir = s->cg.v1_pids_dir = s->cg.v1_cpuacct_dir = -1;
+    s->cg.cpu_fd = s->cg.peak_fd = -1;
+
+    if ((r = lock_slot(cfg, &s->lock_fd, err, errlen)) < 0)
+        return r;
+    r = sbx_cg_detect_system(&layout, err, errlen);
+    if (!r)
+        r = sbx_cg_open(&s->cg, &layout, cfg->cgroup_name, cfg->slot, err, errlen);
+    if (!r && sbx_cg_is_empty(&s->cg) != 1) {
+        /* Processes left by a crashed launcher: kill them, they are ours by construction. */
+        (void)sbx_cg_kill(&s->cg);
+    }
+    if (!r && (r = sbx_seccomp_build(&s->filter)) < 0)
+        snprintf(err, errlen, "cannot build the seccomp filter: %s", strerror(-r));
+    if (!r)
+        r = sbx_rootfs_create(cfg, s->uid, s->gid, &s->ns, err, errlen);
+    if (r < 0)
+        sbx_slot_close(s, 0);
+    return r;
+}
+
+void sbx_slot_close(struct sbx_slot *s, int remove_cgroups)
+{
+    sbx_ns_close(&s->ns);
+    sbx_seccomp_free(&s->filter);
+    sbx_cg_close(&s->cg, remove_cgroups && !s->broken);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    s->lock_fd = -1;
+}
