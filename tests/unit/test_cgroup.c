@@ -105,8 +105,8 @@ static char *slurp(const char *dir, const char *name, char *buf, size_t size)
 
 static void test_fake_hybrid(struct tap *t, const char *root)
 {
-    static const char *const v2_files[] = {"cpu.stat", "usage_usec 500\n", "cgroup.procs", "",
-                                           "cgroup.kill", "", NULL};
+    static const char *const v2_files[] = {"cpu.stat", "usage_usec 500\n", NULL};
+    static const char *const run_files[] = {"cgroup.procs", "", "cgroup.kill", "", NULL};
     static const char *const mem_files[] = {
         "memory.limit_in_bytes", "", "memory.memsw.limit_in_bytes", "",
         "memory.max_usage_in_bytes", "", "memory.oom_control",
@@ -127,6 +127,7 @@ static void test_fake_hybrid(struct tap *t, const char *root)
     snprintf(dir, sizeof(dir), "%s/unified", root), mkdir(dir, 0755);
     snprintf(dir, sizeof(dir), "%s/unified/runq", root), mkdir(dir, 0755);
     snprintf(dir, sizeof(dir), "%s/unified/runq/slot-3", root), fake_files(dir, v2_files);
+    snprintf(dir, sizeof(dir), "%s/unified/runq/slot-3/run", root), fake_files(dir, run_files);
     snprintf(dir, sizeof(dir), "%s/memory", root), mkdir(dir, 0755);
     snprintf(dir, sizeof(dir), "%s/memory/runq", root), mkdir(dir, 0755);
     snprintf(dir, sizeof(dir), "%s/memory/runq/slot-3", root), fake_files(dir, mem_files);
@@ -148,13 +149,16 @@ static void test_fake_hybrid(struct tap *t, const char *root)
            "baseline read, peak reset to 0 (got cpu=%llu oom=%llu peak=%llu)",
            (unsigned long long)u.cpu_us, (unsigned long long)u.oom_kills,
            (unsigned long long)u.memory_peak);
-    tap_ok(t, sbx_cg_kill(&cg) == 0, "kill");
-    snprintf(dir, sizeof(dir), "%s/unified/runq/slot-3", root);
+    tap_ok(t, sbx_cg_spawn_dir(&cg) >= 0, "programs are cloned into slot-3/run");
+    tap_ok(t, sbx_cg_kill(&cg) == 0 && cg.run_killed, "kill marks the run group for renewal");
+    snprintf(dir, sizeof(dir), "%s/unified/runq/slot-3/run", root);
     tap_ok(t, strcmp(slurp(dir, "cgroup.kill", buf, sizeof(buf)), "1") == 0,
-           "kill writes 1 to the v2 cgroup.kill");
+           "kill writes 1 to the run group's cgroup.kill");
     fake_files(dir, (const char *const[]){"cgroup.procs", "1234\n", NULL});
     tap_ok(t, sbx_cg_is_empty(&cg) == 0, "a listed pid means not empty");
     tap_ok(t, sbx_cg_begin_run(&cg, &u) == -EBUSY, "a run refuses a busy group");
+    cg.ignore_pid = 1234;
+    tap_ok(t, sbx_cg_is_empty(&cg) == 1, "the zygote's own pid does not count");
     sbx_cg_close(&cg, 0);
 }
 

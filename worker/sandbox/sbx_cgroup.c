@@ -92,6 +92,30 @@ static int open_group(const char *mount, const char *parent, unsigned slot, int 
     return r;
 }
 
+static int open_run_group(struct sbx_cgroup *cg)
+{
+    if (mkdirat(cg->v2_dir, "run", 0755) < 0 && errno != EEXIST)
+        return -errno;
+    cg->run_dir = openat(cg->v2_dir, "run", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cg->run_killed = 0;
+    return cg->run_dir < 0 ? -errno : 0;
+}
+
+/* A fresh "run" group: only ever called when it is empty. */
+static int renew_run_group(struct sbx_cgroup *cg)
+{
+    close(cg->run_dir);
+    cg->run_dir = -1;
+    if (unlinkat(cg->v2_dir, "run", AT_REMOVEDIR) < 0)
+        return -errno;
+    return open_run_group(cg);
+}
+
+int sbx_cg_spawn_dir(const struct sbx_cgroup *cg)
+{
+    return cg->run_dir;
+}
+
 int sbx_cg_open(struct sbx_cgroup *cg, const struct sbx_cg_layout *l, const char *parent,
                 unsigned slot, char *err, size_t errlen)
 {
@@ -100,7 +124,7 @@ int sbx_cg_open(struct sbx_cgroup *cg, const struct sbx_cg_layout *l, const char
 
     memset(cg, 0, sizeof(*cg));
     cg->layout = *l;
-    cg->v2_dir = cg->v1_memory_dir = cg->v1_pids_dir = cg->v1_cpuacct_dir = -1;
+    cg->v2_dir = cg->run_dir = cg->v1_memory_dir = cg->v1_pids_dir = cg->v1_cpuacct_dir = -1;
     cg->cpu_fd = cg->peak_fd = -1;
 
     if (L->v2_root[0] && (L->track == SBX_CG_V2 || L->cpu == SBX_CG_V2 || v2_controllers))
@@ -120,6 +144,8 @@ int sbx_cg_open(struct sbx_cgroup *cg, const struct sbx_cg_layout *l, const char
             snprintf(err, errlen, "cannot open %s of the slot cgroup: %s", name, strerror(-r));
         }
     }
+    if (!r && cg->v2_dir >= 0 && (r = open_run_group(cg)) < 0)
+        snprintf(err, errlen, "cannot create the slot's run cgroup: %s", strerror(-r));
     if (!r && L->memory == SBX_CG_V2) {
         /* Best effort: swap may be off or unaccounted; the OOM must take the whole tree. */
         (void)sbx_write_at(cg->v2_dir, "memory.swap.max", "0");
@@ -158,6 +184,7 @@ void sbx_cg_close(struct sbx_cgroup *cg, int remove)
     if (cg->peak_fd >= 0)
         close(cg->peak_fd);
     cg->cpu_fd = cg->peak_fd = -1;
+    remove_group(&cg->run_dir, remove);
     remove_group(&cg->v2_dir, remove);
     remove_group(&cg->v1_memory_dir, remove);
     remove_group(&cg->v1_pids_dir, remove);
@@ -176,7 +203,7 @@ static int pids_dir(const struct sbx_cgroup *cg)
 
 static int track_dir(const struct sbx_cgroup *cg)
 {
-    return cg->layout.track == SBX_CG_V2 ? cg->v2_dir : cg->v1_pids_dir;
+    return cg->layout.track == SBX_CG_V2 ? cg->run_dir : cg->v1_pids_dir;
 }
 
 static int set_v1_memory(int dir, const char *value)
@@ -209,7 +236,9 @@ int sbx_cg_set_limits(struct sbx_cgroup *cg, uint64_t memory_bytes, uint64_t pid
         cg->memory_limit = memory_bytes;
     }
     if (pids != cg->pids_limit) {
-        snprintf(v, sizeof(v), "%" PRIu64, pids);
+        /* On v1 the zygote lives in the pids group too; it must not use up the program's. */
+        snprintf(v, sizeof(v), "%" PRIu64,
+                 pids + (cg->layout.pids == SBX_CG_V1 && cg->ignore_pid > 0));
         r = sbx_write_at(pids_dir(cg), "pids.max", v);
         if (r < 0)
             return r;
@@ -264,6 +293,8 @@ int sbx_cg_begin_run(struct sbx_cgroup *cg, struct sbx_cg_usage *base)
 
     if (r <= 0)
         return r < 0 ? r : -EBUSY;
+    if (cg->run_killed && (r = renew_run_group(cg)) < 0)
+        return r;
     if (cg->peak_fd >= 0)
         close(cg->peak_fd);
     cg->peak_fd = openat(memory_dir(cg), v2 ? "memory.peak" : "memory.max_usage_in_bytes",
@@ -297,8 +328,10 @@ int sbx_cg_kill(struct sbx_cgroup *cg)
     char buf[4096], *p, *end;
     int r;
 
-    if (cg->layout.track == SBX_CG_V2)
-        return sbx_write_at(cg->v2_dir, "cgroup.kill", "1");
+    if (cg->layout.track == SBX_CG_V2) {
+        cg->run_killed = 1;
+        return sbx_write_at(cg->run_dir, "cgroup.kill", "1");
+    }
     r = sbx_read_at(track_dir(cg), "cgroup.procs", buf, sizeof(buf));
     if (r < 0)
         return r;
@@ -306,7 +339,7 @@ int sbx_cg_kill(struct sbx_cgroup *cg)
         long pid = strtol(p, &end, 10);
         if (end == p)
             break;
-        if (pid > 0)
+        if (pid > 0 && pid != cg->ignore_pid)
             (void)kill((pid_t)pid, SIGKILL);
     }
     return 0;
@@ -314,10 +347,18 @@ int sbx_cg_kill(struct sbx_cgroup *cg)
 
 int sbx_cg_is_empty(struct sbx_cgroup *cg)
 {
-    char buf[64];
+    char buf[64], *p, *end;
     int r = sbx_read_at(track_dir(cg), "cgroup.procs", buf, sizeof(buf));
 
-    return r < 0 ? r : buf[0] == '\0';
+    if (r < 0)
+        return r;
+    for (p = buf;; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            return 1;
+        if (pid != cg->ignore_pid)
+            return 0;
+    }
 }
 
 int sbx_cg_open_v1_join_fds(struct sbx_cgroup *cg, int fds[3])

@@ -2,6 +2,9 @@
 /* sbx_cgroup: one slot's control groups across cgroup v2, v1 and hybrid hosts.
  * Does: create <mount>/<parent>/slot-N in each hierarchy the layout names, set memory and
  * pids limits, reset/read per-run counters (as deltas), kill the group, check emptiness.
+ * In v2 the programs live in slot-N/run, a controller-less child: limits and counters stay on
+ * slot-N (hierarchical), and "run" is recreated after each cgroup.kill, because some kernels
+ * SIGKILL every later CLONE_INTO_CGROUP child of a group that was once killed.
  * Must not: decide verdicts, fork, or follow anything a sandboxed program controls (it only
  * touches cgroupfs, which the program cannot mount or write). All paths derive from the
  * layout, so unit tests point it at a fake tree of plain files. */
@@ -9,17 +12,21 @@
 #define RUNQ_SBX_CGROUP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sbx_cgdetect.h"
 
 struct sbx_cgroup {
     struct sbx_cg_layout layout;
     int v2_dir;                  /* the slot's v2 group, -1 if v2 is unused */
+    int run_dir;                 /* its "run" child, where programs live (v2 tracking only) */
+    int run_killed;              /* cgroup.kill was written: recreate "run" before reuse */
     int v1_memory_dir, v1_pids_dir, v1_cpuacct_dir; /* -1 when that need is not on v1 */
     int cpu_fd;                  /* cpu.stat or cpuacct.usage, kept open: read often */
     int peak_fd;                 /* memory.peak / max_usage_in_bytes for the current run */
     int peak_resettable;         /* v2 per-descriptor reset works (Linux 6.12+) */
     uint64_t memory_limit, pids_limit; /* last written, to skip rewrites */
+    pid_t ignore_pid;            /* the slot's zygote: in the v1 groups, never a run's */
 };
 
 struct sbx_cg_usage {
@@ -53,6 +60,9 @@ int sbx_cg_kill(struct sbx_cgroup *cg);
 
 /* 1 if no process is left, 0 if some are, -errno on failure. */
 int sbx_cg_is_empty(struct sbx_cgroup *cg);
+
+/* The v2 group a run's program is cloned into (CLONE_INTO_CGROUP), or -1 on pure v1. */
+int sbx_cg_spawn_dir(const struct sbx_cgroup *cg);
 
 /* The cgroup.procs descriptors a new process must write "0" to, to join the v1 groups.
  * Returns how many were opened into fds[] (caller closes them), or -errno. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <linux/securebits.h>
 #include <sched.h>
@@ -23,7 +24,6 @@
 const char *sbx_stage_name(int stage)
 {
     switch (stage) {
-    case SBX_STAGE_CGROUP: return "joining the cgroups";
     case SBX_STAGE_NAMESPACES: return "entering the namespaces";
     case SBX_STAGE_MOUNTS: return "mounting /tmp, /dev/shm, /proc or /box";
     case SBX_STAGE_FORK: return "forking the program";
@@ -36,7 +36,7 @@ const char *sbx_stage_name(int stage)
     return "unknown stage";
 }
 
-static void report(int fd, int kind, int stage, int err, int status)
+void sbx_report_write(int fd, int kind, int stage, int err, int status)
 {
     struct sbx_report m = {kind, stage, err, status};
 
@@ -47,34 +47,21 @@ static void report(int fd, int kind, int stage, int err, int status)
 
 _Noreturn static void die(int fd, int stage)
 {
-    report(fd, SBX_REPORT_SETUP_FAILED, stage, errno, 0);
+    sbx_report_write(fd, SBX_REPORT_SETUP_FAILED, stage, errno, 0);
     _exit(127);
 }
 
-static int mount_proc(void)
+static int enter_run(const struct sbx_child_args *a)
 {
-    unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    sigset_t none;
 
-    /* "invisible" (5.8+) also hides what cannot be ptraced; older kernels know only "2". */
-    if (mount("proc", "/proc", "proc", flags, "hidepid=invisible") == 0)
-        return 0;
-    return mount("proc", "/proc", "proc", flags, "hidepid=2");
-}
-
-static int enter_slot(const struct sbx_child_args *a)
-{
-    int i;
-
-    for (i = 0; i < a->njoin; i++)
-        if (write(a->join_fds[i], "0", 1) != 1)
-            die(a->report_fd, SBX_STAGE_CGROUP);
-    if (setns(a->ns->mnt, CLONE_NEWNS) < 0 || setns(a->ns->net, CLONE_NEWNET) < 0 ||
-        setns(a->ns->uts, CLONE_NEWUTS) < 0 || unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0)
+    /* The zygote blocks SIGCHLD (it reads a signalfd); a blocked mask survives exec. */
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || unshare(CLONE_NEWCGROUP) < 0)
         die(a->report_fd, SBX_STAGE_NAMESPACES);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, a->tmpfs_options) < 0 ||
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               a->tmpfs_options) < 0 ||
-        mount_proc() < 0 ||
         move_mount(a->box_fd, "", AT_FDCWD, "/box", MOVE_MOUNT_F_EMPTY_PATH) < 0)
         die(a->report_fd, SBX_STAGE_MOUNTS);
     return 0;
@@ -105,22 +92,66 @@ static void apply_limits(const struct sbx_child_args *a)
         set_limit(REPORT_FD, RLIMIT_AS, l->address_space);
 }
 
-static void drop_privileges(const struct sbx_child_args *a)
+int sbx_child_limit_exec_privileges(void)
 {
     int cap;
 
-    if (setgroups(0, NULL) < 0 || setresgid(a->gid, a->gid, a->gid) < 0)
-        die(REPORT_FD, SBX_STAGE_PRIVILEGES);
     for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-            die(REPORT_FD, SBX_STAGE_PRIVILEGES);
+            return -errno;
     if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
                                      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED,
-              0, 0, 0) < 0 ||
-        setresuid(a->uid, a->uid, a->uid) < 0 ||
+              0, 0, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+static void drop_privileges(const struct sbx_child_args *a)
+{
+    /* Raw system calls: glibc's set*id wrappers broadcast to "all threads", and this process
+     * shares the zygote's memory (and so glibc's idea of its threads) until it execs. */
+    if (syscall(SYS_setgroups, 0, NULL) < 0 ||
+        syscall(SYS_setresgid, a->gid, a->gid, a->gid) < 0)
+        die(REPORT_FD, SBX_STAGE_PRIVILEGES);
+    /* The bounding set is empty and the securebits locked already: the zygote did it once
+     * (sbx_child_limit_exec_privileges), and both are inherited. */
+    if (syscall(SYS_setresuid, a->uid, a->uid, a->uid) < 0 ||
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         die(REPORT_FD, SBX_STAGE_PRIVILEGES);
+}
+
+/* execvpe() would search the launcher's own PATH (getenv); the program's environment is what
+ * counts. Returns only on failure, with errno set (EACCES wins over ENOENT, as in execvp). */
+static void exec_in_path(const char *file, char *const *argv, char *const *envp)
+{
+    const char *path = "/usr/local/bin:/usr/bin:/bin", *p, *colon;
+    char full[PATH_MAX];
+    int seen_eacces = 0;
+    size_t i, n;
+
+    if (strchr(file, '/')) {
+        execve(file, argv, envp);
+        return;
+    }
+    for (i = 0; envp[i]; i++)
+        if (strncmp(envp[i], "PATH=", 5) == 0)
+            path = envp[i] + 5;
+    for (p = path; *p; p = *colon ? colon + 1 : colon) {
+        colon = strchrnul(p, ':');
+        n = (size_t)(colon - p);
+        if (n == 0 || n + strlen(file) + 2 > sizeof(full))
+            continue;
+        memcpy(full, p, n);
+        full[n] = '/';
+        strcpy(full + n + 1, file);
+        execve(full, argv, envp);
+        if (errno == EACCES)
+            seen_eacces = 1;
+        else if (errno != ENOENT && errno != ENOTDIR)
+            return;
+    }
+    errno = seen_eacces ? EACCES : ENOENT;
 }
 
 _Noreturn static void run_program(const struct sbx_child_args *a)
@@ -141,50 +172,12 @@ _Noreturn static void run_program(const struct sbx_child_args *a)
     drop_privileges(a);
     if (sbx_seccomp_install(a->filter) < 0)
         die(REPORT_FD, SBX_STAGE_SECCOMP);
-    execvpe(a->argv[0], a->argv, a->envp);
+    exec_in_path(a->argv[0], a->argv, a->envp);
     die(REPORT_FD, SBX_STAGE_EXEC);
-}
-
-_Noreturn static void reap(int report_fd, pid_t program)
-{
-    int status, told_sigsys = 0;
-    pid_t pid;
-
-    for (;;) {
-        pid = waitpid(-1, &status, 0);
-        if (pid < 0 && errno == EINTR)
-            continue;
-        if (pid < 0)
-            _exit(0);
-        if (pid == program) {
-            report(report_fd, SBX_REPORT_EXITED, 0, 0, status);
-            /* Our exit makes the kernel SIGKILL whatever is left in the namespace. */
-            _exit(0);
-        }
-        if (!told_sigsys && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
-            report(report_fd, SBX_REPORT_ORPHAN_SIGSYS, 0, 0, status);
-            told_sigsys = 1;
-        }
-    }
 }
 
 _Noreturn void sbx_child_main(const struct sbx_child_args *a)
 {
-    pid_t program;
-
-    /* If the launcher dies, init dies, and with it the whole pid namespace. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        die(a->report_fd, SBX_STAGE_NAMESPACES);
-    enter_slot(a);
-    program = fork();
-    if (program < 0)
-        die(a->report_fd, SBX_STAGE_FORK);
-    if (program == 0)
-        run_program(a);
-    /* Init keeps only the report pipe: no stream of the program's stays open here. */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || dup2(a->report_fd, REPORT_FD) < 0 ||
-        syscall(SYS_close_range, 0, REPORT_FD - 1, 0) < 0 ||
-        syscall(SYS_close_range, REPORT_FD + 1, ~0U, 0) < 0)
-        die(a->report_fd, SBX_STAGE_FORK);
-    reap(REPORT_FD, program);
+    enter_run(a);
+    run_program(a);
 }

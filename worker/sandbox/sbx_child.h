@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* sbx_child: the code that runs after clone3 in a fresh pid namespace: our init (PID 1) and
- * the program it forks.
- * Does: join the slot's cgroups and namespaces, mount the run's /tmp, /dev/shm, /proc and
- * /box, then (in the program's process) drop every privilege and exec. Init reaps orphans
- * and reports the program's wait status; its exit makes the kernel kill the namespace.
+/* sbx_child: the code that runs in a run's process right after the slot's zygote cloned it
+ * into fresh ipc and mount namespaces and the slot's cgroups.
+ * Does: mount the run's /tmp, /dev/shm and /box, drop every privilege, install the seccomp
+ * filter and exec the program.
+ * Runs in the zygote's memory (CLONE_VM|CLONE_VFORK) until exec: it must only read shared
+ * data and write its own stack.
  * Must not: return, allocate, or keep any descriptor the program could use; every failure is
  * reported as a stage and errno on the report pipe, never as the program's own failure. */
 #ifndef RUNQ_SBX_CHILD_H
@@ -18,13 +19,12 @@
 
 enum sbx_report_kind {
     SBX_REPORT_SETUP_FAILED = 1, /* stage + err */
-    SBX_REPORT_EXITED,           /* status: the program's wait status */
-    SBX_REPORT_ORPHAN_SIGSYS,    /* a reaped descendant died of seccomp */
+    SBX_REPORT_EXITED,           /* status: the program's wait status (from the zygote) */
+    SBX_REPORT_ORPHAN_SIGSYS,    /* the zygote reaped an orphan killed by seccomp */
 };
 
 enum sbx_stage {
-    SBX_STAGE_CGROUP = 1,
-    SBX_STAGE_NAMESPACES,
+    SBX_STAGE_NAMESPACES = 1,
     SBX_STAGE_MOUNTS,
     SBX_STAGE_FORK,
     SBX_STAGE_STDIO,
@@ -39,9 +39,6 @@ struct sbx_report {
 };
 
 struct sbx_child_args {
-    const struct sbx_ns *ns;
-    int join_fds[3];
-    int njoin;
     int box_fd, stdin_fd, stdout_fd, stderr_fd, report_fd;
     const struct sbx_seccomp *filter;
     const struct sbx_limits *limits;
@@ -49,10 +46,18 @@ struct sbx_child_args {
     gid_t gid;
     char *const *argv;
     char *const *envp;
-    char tmpfs_options[96]; /* for /tmp and /dev/shm, prepared by the parent */
+    const char *tmpfs_options; /* for /tmp and /dev/shm */
 };
 
 const char *sbx_stage_name(int stage);
+
+/* One report message: 16 bytes, a single atomic pipe write. Async-signal-safe. */
+void sbx_report_write(int fd, int kind, int stage, int err, int status);
+
+/* For the zygote, once: empties the capability bounding set and locks the securebits so no
+ * exec by any descendant can ever gain a capability. It keeps its own effective ones (it
+ * never execs). 0 or -errno. */
+int sbx_child_limit_exec_privileges(void);
 
 _Noreturn void sbx_child_main(const struct sbx_child_args *a);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sbx_run: one run in a warm slot, from the launcher's side: prepare the cgroup and /box,
- * clone init into fresh pid/ipc namespaces, then supervise (streams, wall clock, CPU time)
- * until the whole tree is gone, and build the result. */
+ * have the zygote start the program, then supervise (streams, wall clock, CPU time) until the
+ * whole tree is gone, and build the result. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,20 +19,8 @@
 #include "sbx_child.h"
 #include "sbx_io.h"
 #include "sbx_slot.h"
+#include "sbx_zygote.h"
 
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#define SBX_CLONE_INTO_CGROUP 0x200000000ULL
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
-/* Mirrors struct clone_args (linux/sched.h clashes with glibc's sched.h). */
-struct sbx_clone_args {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
-        set_tid_size, cgroup;
-};
 
 /* How long to wait for a killed tree to disappear before declaring the slot broken. */
 #define REAP_GRACE_US 5000000ULL
@@ -52,8 +40,7 @@ struct run {
     struct sbx_observation obs;
     struct sbx_cg_usage base;
     struct stream out, err;
-    int report_fd, pidfd;
-    int init_reaped;
+    int report_fd;
     unsigned long long start_us, end_us, kill_us;
     char setup_error[160];
 };
@@ -75,8 +62,6 @@ static void kill_tree(struct run *r, enum sbx_kill_reason why)
     if (!r->end_us)
         r->end_us = r->kill_us;
     (void)sbx_cg_kill(&r->slot->cg);
-    if (!r->init_reaped)
-        (void)syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
 }
 
 /* Reads what is available; past the cap, marks truncation and stops the program. */
@@ -124,6 +109,10 @@ static void read_report(struct run *r)
         r->obs.wait_status = m.status;
         if (!r->end_us)
             r->end_us = sbx_now_us();
+        /* The run ends with its program: whatever it left running dies now. A kill costs a
+         * fresh v2 group for the next run (sbx_cgroup), so only when something is left. */
+        if (sbx_cg_is_empty(&r->slot->cg) != 1)
+            kill_tree(r, SBX_KILL_NONE);
     } else if (m.kind == SBX_REPORT_ORPHAN_SIGSYS) {
         r->obs.orphan_sigsys = 1;
     } else if (m.kind == SBX_REPORT_SETUP_FAILED) {
@@ -131,14 +120,6 @@ static void read_report(struct run *r)
     }
 }
 
-static void reap_init(struct run *r)
-{
-    siginfo_t si;
-
-    memset(&si, 0, sizeof(si));
-    if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid)
-        r->init_reaped = 1;
-}
 
 static int next_timeout_ms(struct run *r)
 {
@@ -172,22 +153,25 @@ static int next_timeout_ms(struct run *r)
     return ms;
 }
 
+/* Ends when the zygote closed the report pipe (program reaped) and both streams hit EOF
+ * (every process that held them is dead). */
 static void supervise(struct run *r)
 {
     for (;;) {
-        struct pollfd p[4] = {{r->out.fd, POLLIN, 0}, {r->err.fd, POLLIN, 0},
-                              {r->report_fd, POLLIN, 0}, {r->init_reaped ? -1 : r->pidfd, POLLIN, 0}};
+        struct pollfd p[3] = {{r->out.fd, POLLIN, 0}, {r->err.fd, POLLIN, 0},
+                              {r->report_fd, POLLIN, 0}};
         int timeout, n;
 
-        if (r->init_reaped && r->out.fd < 0 && r->err.fd < 0 && r->report_fd < 0)
+        if (r->out.fd < 0 && r->err.fd < 0 && r->report_fd < 0)
             return;
         timeout = next_timeout_ms(r);
         if (timeout == -2) {
             internal(r, "the process tree did not die", ETIMEDOUT);
+            kill_tree(r, SBX_KILL_NONE);
             r->slot->broken = 1;
             return;
         }
-        n = poll(p, 4, timeout);
+        n = poll(p, 3, timeout);
         if (n < 0 && errno != EINTR) {
             internal(r, "poll", errno);
             kill_tree(r, SBX_KILL_NONE);
@@ -199,8 +183,6 @@ static void supervise(struct run *r)
             drain(r, &r->err);
         if (p[2].revents)
             read_report(r);
-        if (p[3].revents)
-            reap_init(r);
     }
 }
 
@@ -223,13 +205,13 @@ static int make_stdin(const struct sbx_run_spec *spec)
 }
 
 struct run_fds {
-    int box, in, out[2], err[2], report[2], join[3], njoin;
+    int box, in, out[2], err[2], report[2];
 };
 
 static void close_fds(struct run_fds *f)
 {
     int *all[] = {&f->box, &f->in, &f->out[0], &f->out[1], &f->err[0], &f->err[1],
-                  &f->report[0], &f->report[1], &f->join[0], &f->join[1], &f->join[2]};
+                  &f->report[0], &f->report[1]};
     size_t i;
 
     for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -260,53 +242,25 @@ static int prepare(struct run *r, struct run_fds *f)
     if (f->in < 0 || pipe2(f->out, O_CLOEXEC) < 0 || pipe2(f->err, O_CLOEXEC) < 0 ||
         pipe2(f->report, O_CLOEXEC) < 0)
         return internal(r, "cannot create pipes", errno), -errno;
-    f->njoin = sbx_cg_open_v1_join_fds(&s->cg, f->join);
-    if (f->njoin < 0)
-        return internal(r, "cannot open the v1 cgroups", -f->njoin), f->njoin;
     return 0;
 }
 
-static pid_t clone_init(struct run *r, struct run_fds *f, int *pidfd)
+static int start_program(struct run *r, struct run_fds *f)
 {
-    struct sbx_slot *s = r->slot;
-    struct sbx_clone_args ca;
-    struct sbx_child_args a;
-    pid_t pid;
-    int i;
+    int cgroup = sbx_cg_spawn_dir(&r->slot->cg);
+    int fds[SBX_SPAWN_NFDS] = {f->box, f->in, f->out[1], f->err[1], f->report[1],
+                               cgroup >= 0 ? cgroup : f->in};
+    int e = sbx_zygote_spawn(&r->slot->zygote, &r->spec->limits, r->spec->argv,
+                             r->spec->envp ? r->spec->envp : sbx_default_env, fds);
 
-    memset(&a, 0, sizeof(a));
-    a.ns = &s->ns;
-    for (i = 0; i < f->njoin; i++)
-        a.join_fds[i] = f->join[i];
-    a.njoin = f->njoin;
-    a.box_fd = f->box;
-    a.stdin_fd = f->in;
-    a.stdout_fd = f->out[1];
-    a.stderr_fd = f->err[1];
-    a.report_fd = f->report[1];
-    a.filter = &s->filter;
-    a.limits = &r->spec->limits;
-    a.uid = s->uid;
-    a.gid = s->gid;
-    a.argv = r->spec->argv;
-    a.envp = r->spec->envp ? r->spec->envp : sbx_default_env;
-    snprintf(a.tmpfs_options, sizeof(a.tmpfs_options), "size=%llu,nr_inodes=%llu,mode=1777",
-             (unsigned long long)r->spec->limits.tmp_bytes,
-             (unsigned long long)(r->spec->limits.tmp_bytes / 4096 + 64));
-
-    memset(&ca, 0, sizeof(ca));
-    ca.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWIPC;
-    ca.pidfd = (uint64_t)(uintptr_t)pidfd;
-    ca.exit_signal = SIGCHLD;
-    if (s->cg.layout.track == SBX_CG_V2) {
-        /* Born inside the group: nothing runs uncounted or unkillable, not even init. */
-        ca.flags |= SBX_CLONE_INTO_CGROUP;
-        ca.cgroup = (uint64_t)s->cg.v2_dir;
+    if (e == -E2BIG)
+        internal(r, "the arguments and environment are too large", E2BIG);
+    else if (e < 0) {
+        internal(r, "the slot's zygote failed", -e);
+        if (e != -EAGAIN && e != -ENOMEM)
+            r->slot->broken = 1;
     }
-    pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-    if (pid == 0)
-        sbx_child_main(&a);
-    return pid;
+    return e;
 }
 
 static void finish(struct run *r)
@@ -315,7 +269,7 @@ static void finish(struct run *r)
     unsigned long long deadline = sbx_now_us() + REAP_GRACE_US;
     int empty;
 
-    /* Init's death already took the namespace down; this catches anything else. */
+    /* Usually empty already: the program is reaped and the group was killed on its exit. */
     while ((empty = sbx_cg_is_empty(&r->slot->cg)) == 0 && sbx_now_us() < deadline) {
         (void)sbx_cg_kill(&r->slot->cg);
         usleep(1000);
@@ -366,10 +320,10 @@ static int alloc_streams(struct run *r)
 
 int sbx_slot_run(struct sbx_slot *s, const struct sbx_run_spec *spec, struct sbx_result *res)
 {
-    struct run_fds f = {-1, -1, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1, -1}, 0};
+    struct run_fds f = {-1, -1, {-1, -1}, {-1, -1}, {-1, -1}};
     struct run r;
     const char *field;
-    pid_t pid = -1;
+    int started = 0;
 
     memset(res, 0, sizeof(*res));
     if (!spec->argv || !spec->argv[0] || sbx_limits_validate(&spec->limits, &field) < 0)
@@ -378,7 +332,7 @@ int sbx_slot_run(struct sbx_slot *s, const struct sbx_run_spec *spec, struct sbx
     r.slot = s;
     r.spec = spec;
     r.res = res;
-    r.report_fd = r.pidfd = -1;
+    r.report_fd = -1;
     r.obs.cpu_limit_us = spec->limits.cpu_ms * 1000;
     if (alloc_streams(&r) < 0)
         internal(&r, "cannot allocate output buffers", ENOMEM);
@@ -386,11 +340,9 @@ int sbx_slot_run(struct sbx_slot *s, const struct sbx_run_spec *spec, struct sbx
         internal(&r, "the slot is unusable after an earlier failure", EBUSY);
     else if (prepare(&r, &f) == 0) {
         r.start_us = sbx_now_us();
-        pid = clone_init(&r, &f, &r.pidfd);
-        if (pid < 0)
-            internal(&r, "cannot start the sandbox init", errno);
+        started = start_program(&r, &f) == 0;
     }
-    if (pid > 0) {
+    if (started) {
         /* The launcher keeps only the read ends. */
         r.out.fd = f.out[0];
         r.err.fd = f.err[0];
@@ -401,8 +353,6 @@ int sbx_slot_run(struct sbx_slot *s, const struct sbx_run_spec *spec, struct sbx
         close_fds(&f);
         f.box = box;
         supervise(&r);
-        if (r.init_reaped == 0)
-            kill_tree(&r, SBX_KILL_NONE);
         finish(&r);
         collect(&r, f.box);
     }
@@ -412,8 +362,6 @@ int sbx_slot_run(struct sbx_slot *s, const struct sbx_run_spec *spec, struct sbx
         close(r.err.fd);
     if (r.report_fd >= 0)
         close(r.report_fd);
-    if (r.pidfd >= 0)
-        close(r.pidfd);
     close_fds(&f);
     sbx_verdict_classify(&r.obs, &res->verdict);
     snprintf(res->message, sizeof(res->message), "%s",

@@ -113,6 +113,10 @@ int sbx_seccomp_build(struct sbx_seccomp *f)
     r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     if (!r)
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* the child sets it itself */
+    /* A binary tree instead of a chain: the kernel emulates the filter once per syscall
+     * number at install time (its allow-cache), so a shorter path is a faster install. */
+    if (!r)
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (!r)
         r = add_rules(ctx);
     if (!r)

@@ -43,8 +43,10 @@ int sbx_slot_open(struct sbx_slot *s, const struct sbx_slot_config *cfg, char *e
     s->uid = cfg->uid_base + cfg->slot;
     s->gid = cfg->uid_base + cfg->slot;
     s->ns.mnt = s->ns.net = s->ns.uts = -1;
-    s->cg.v2_dir = s->cg.v1_memory_dir = s->cg.v1_pids_dir = s->cg.v1_cpuacct_dir = -1;
+    s->cg.v2_dir = s->cg.run_dir = s->cg.v1_memory_dir = s->cg.v1_pids_dir = s->cg.v1_cpuacct_dir = -1;
     s->cg.cpu_fd = s->cg.peak_fd = -1;
+    s->zygote.pid = -1;
+    s->zygote.sock = -1;
 
     if ((r = lock_slot(cfg, &s->lock_fd, err, errlen)) < 0)
         return r;
@@ -59,6 +61,11 @@ int sbx_slot_open(struct sbx_slot *s, const struct sbx_slot_config *cfg, char *e
         snprintf(err, errlen, "cannot build the seccomp filter: %s", strerror(-r));
     if (!r)
         r = sbx_rootfs_create(cfg, s->uid, s->gid, &s->ns, err, errlen);
+    if (!r) {
+        struct sbx_zygote_setup zs = {&s->ns, &s->cg, &s->filter, s->uid, s->gid};
+        r = sbx_zygote_start(&s->zygote, &zs, err, errlen);
+        s->cg.ignore_pid = s->zygote.pid;
+    }
     if (r < 0)
         sbx_slot_close(s, 0);
     return r;
@@ -66,6 +73,7 @@ int sbx_slot_open(struct sbx_slot *s, const struct sbx_slot_config *cfg, char *e
 
 void sbx_slot_close(struct sbx_slot *s, int remove_cgroups)
 {
+    sbx_zygote_stop(&s->zygote);
     sbx_ns_close(&s->ns);
     sbx_seccomp_free(&s->filter);
     sbx_cg_close(&s->cg, remove_cgroups && !s->broken);

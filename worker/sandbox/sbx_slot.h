@@ -17,6 +17,7 @@
 #include "sbx_rootfs.h"
 #include "sbx_seccomp.h"
 #include "sbx_spec.h"
+#include "sbx_zygote.h"
 
 struct sbx_slot {
     unsigned number;
@@ -26,6 +27,7 @@ struct sbx_slot {
     struct sbx_cgroup cg;
     struct sbx_seccomp filter;
     struct sbx_ns ns;
+    struct sbx_zygote zygote;
     int broken; /* a run could not be cleaned up: the slot must not run again */
 };
 
