@@ -32,6 +32,7 @@ const char *sbx_stage_name(int stage)
     case SBX_STAGE_PRIVILEGES: return "dropping privileges";
     case SBX_STAGE_SECCOMP: return "installing the seccomp filter";
     case SBX_STAGE_EXEC: return "executing the program";
+    case SBX_STAGE_SETUP_DIED: return "the sandbox child died before exec";
     }
     return "unknown stage";
 }
@@ -172,6 +173,8 @@ _Noreturn static void run_program(const struct sbx_child_args *a)
     drop_privileges(a);
     if (sbx_seccomp_install(a->filter) < 0)
         die(REPORT_FD, SBX_STAGE_SECCOMP);
+    /* From here a failure is either reported (exec error) or the program's own. */
+    *a->exec_reached = 1;
     exec_in_path(a->argv[0], a->argv, a->envp);
     die(REPORT_FD, SBX_STAGE_EXEC);
 }

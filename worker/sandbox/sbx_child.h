@@ -32,6 +32,7 @@ enum sbx_stage {
     SBX_STAGE_PRIVILEGES,
     SBX_STAGE_SECCOMP,
     SBX_STAGE_EXEC,
+    SBX_STAGE_SETUP_DIED, /* the zygote saw the child die before it reached execve */
 };
 
 struct sbx_report {
@@ -47,6 +48,7 @@ struct sbx_child_args {
     char *const *argv;
     char *const *envp;
     const char *tmpfs_options; /* for /tmp and /dev/shm */
+    volatile int *exec_reached;   /* shared with the zygote: set right before execve */
 };
 
 const char *sbx_stage_name(int stage);

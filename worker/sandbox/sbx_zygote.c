@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -42,6 +43,7 @@ struct zygote_state {
     int sock, sigfd;
     const struct sbx_zygote_setup *setup;
     pid_t running; /* the current run's program, 0 when idle */
+    volatile int *exec_reached; /* shared page: the child got as far as execve */
     int report;    /* the current run's report pipe, -1 when idle */
     struct wire msg;
     _Alignas(16) char child_stack[256 * 1024];
@@ -129,7 +131,9 @@ static int child_entry(void *arg)
  * has no clone3 wrapper that runs a function on a new stack, hence the few instructions. */
 static pid_t clone3_vfork(struct sbx_clone_args *ca, int (*fn)(void *), void *arg)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+    /* (ASan builds take the fork path below: its shadow bookkeeping assumes a frame that
+     * is entered is also left, which a child that execs from our stack never does.) */
     register long rax __asm__("rax") = SYS_clone3;
     register int (*r12)(void *) __asm__("r12") = fn;
     register void *r13 __asm__("r13") = arg;
@@ -155,7 +159,11 @@ static pid_t clone3_vfork(struct sbx_clone_args *ca, int (*fn)(void *), void *ar
     }
     return (pid_t)rax;
 #else
-    pid_t pid = (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
+    pid_t pid;
+
+    ca->stack = 0;
+    ca->stack_size = 0;
+    pid = (pid_t)syscall(SYS_clone3, ca, sizeof(*ca));
     if (pid == 0)
         _exit(fn(arg));
     return pid;
@@ -190,6 +198,8 @@ static int spawn_one(struct zygote_state *st, const int *fds)
     a.argv = st->argv;
     a.envp = st->envp;
     a.tmpfs_options = st->msg.tmpfs_options;
+    a.exec_reached = st->exec_reached;
+    *st->exec_reached = 0;
 
     memset(&ca, 0, sizeof(ca));
     ca.flags = CLONE_NEWIPC | CLONE_NEWNS;
@@ -220,6 +230,10 @@ static void reap(struct zygote_state *st)
         if (st->report < 0)
             continue;
         if (pid == st->running) {
+            /* Died before execve (a crash in our own setup code): never the program's fault. */
+            if (!*st->exec_reached)
+                sbx_report_write(st->report, SBX_REPORT_SETUP_FAILED, SBX_STAGE_SETUP_DIED,
+                                 WIFSIGNALED(status) ? EINTR : ECHILD, status);
             sbx_report_write(st->report, SBX_REPORT_EXITED, 0, 0, status);
             close(st->report);
             st->report = -1;
@@ -311,6 +325,10 @@ static int32_t become_zygote(struct zygote_state *st, const int *join, int njoin
         mount("proc", "/proc", "proc", proc_flags, "hidepid=2") < 0)
         return -errno;
     if (sbx_child_limit_exec_privileges() < 0)
+        return -errno;
+    st->exec_reached = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                            -1, 0);
+    if (st->exec_reached == MAP_FAILED)
         return -errno;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
