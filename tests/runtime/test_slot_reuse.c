@@ -3,6 +3,7 @@
  * in /tmp, /dev/shm and /box, SysV IPC, processes), sabotage of /box must not break the
  * next run, and the launcher must not leak descriptors or mounts. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,35 @@ static void test_sabotage(struct tap *t, struct sbx_slot *s)
     sbx_result_clear(&res);
 }
 
+/* The sandbox's own failures are internal errors, never the program's, and they do not
+ * poison the slot. */
+static void test_internal_errors(struct tap *t, struct sbx_slot *s)
+{
+    static const struct sbx_file clash[] = {{"x", "file", 4, 0}, {"x/y", "under a file", 12, 0}};
+    char *missing[] = {(char *)"/usr/bin/no-such-runq-program", NULL};
+    char *sh[] = {(char *)"sh", (char *)"-c", (char *)"echo still-works", NULL};
+    struct sbx_run_spec spec;
+    struct sbx_result res;
+
+    rt_spec(&spec, missing, NULL, 0, NULL, 0);
+    tap_ok(t, rt_run(s, &spec, &res, SBX_INTERNAL_ERROR) == SBX_INTERNAL_ERROR &&
+                  strstr(res.message, "executing the program") != NULL,
+           "a command that does not exist is an internal error: %s", res.message);
+    sbx_result_clear(&res);
+    rt_spec(&spec, sh, clash, 2, NULL, 0);
+    tap_ok(t, rt_run(s, &spec, &res, SBX_INTERNAL_ERROR) == SBX_INTERNAL_ERROR &&
+                  strstr(res.message, "input file") != NULL,
+           "an input file that cannot be written is an internal error: %s", res.message);
+    sbx_result_clear(&res);
+    rt_spec(&spec, sh, NULL, 0, NULL, 0);
+    tap_ok(t, rt_run(s, &spec, &res, SBX_OK) == SBX_OK && rt_stdout_has(&res, "still-works"),
+           "the slot still runs programs after those failures");
+    sbx_result_clear(&res);
+    tap_ok(t, sbx_slot_run(s, &(struct sbx_run_spec){.argv = NULL}, &res) == -EINVAL,
+           "a spec without a program is rejected before anything runs");
+    sbx_result_clear(&res);
+}
+
 int main(void)
 {
     struct sbx_slot_config cfg;
@@ -114,6 +144,7 @@ int main(void)
         return tap_done(&t);
     test_leftovers(&t, &slot);
     test_sabotage(&t, &slot);
+    test_internal_errors(&t, &slot);
     fds_before = rt_count_fds();
     for (i = 0; i < 30; i++) {
         ok &= run_sh(&slot, i % 3 ? "true" : "exit 3", i % 3 ? SBX_OK : SBX_RUNTIME_ERROR, &res);
