@@ -5,18 +5,30 @@
 #include <errno.h>
 #include <string.h>
 
-int units_parse_uint(const char *text, uint64_t max, uint64_t *out)
+/* Reads one or more decimal digits at *p, advancing it. 0, -EINVAL or -ERANGE. */
+static int parse_digits(const char **p, uint64_t *out)
 {
     uint64_t v = 0;
 
-    if (!text || !isdigit((unsigned char)*text))
+    if (!*p || !isdigit((unsigned char)**p))
         return -EINVAL;
-    for (; isdigit((unsigned char)*text); text++) {
-        unsigned d = (unsigned)(*text - '0');
+    for (; isdigit((unsigned char)**p); (*p)++) {
+        unsigned d = (unsigned)(**p - '0');
         if (v > (UINT64_MAX - d) / 10)
             return -ERANGE;
         v = v * 10 + d;
     }
+    *out = v;
+    return 0;
+}
+
+int units_parse_uint(const char *text, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    int r = parse_digits(&text, &v);
+
+    if (r < 0)
+        return r;
     if (*text)
         return -EINVAL;
     if (v > max)
@@ -27,17 +39,12 @@ int units_parse_uint(const char *text, uint64_t max, uint64_t *out)
 
 int units_parse_size(const char *text, uint64_t *out_bytes)
 {
-    uint64_t v = 0, mult = 1;
+    uint64_t v, mult = 1;
     const char *p = text;
+    int r = parse_digits(&p, &v);
 
-    if (!p || !isdigit((unsigned char)*p))
-        return -EINVAL;
-    for (; isdigit((unsigned char)*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -ERANGE;
-        v = v * 10 + d;
-    }
+    if (r < 0)
+        return r;
     switch (*p) {
     case '\0':
         break;
