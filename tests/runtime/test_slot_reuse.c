@@ -4,6 +4,7 @@
  * next run, and the launcher must not leak descriptors or mounts. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,24 @@ static void test_leftovers(struct tap *t, struct sbx_slot *s)
     sbx_result_clear(&res);
 }
 
+static void test_sparse_collect(struct tap *t, struct sbx_slot *s)
+{
+    static const char *const collect[] = {"a", "b"};
+    char *argv[] = {(char *)"sh", (char *)"-c",
+                    (char *)"truncate -s 40M a && truncate -s 40M b", NULL};
+    struct sbx_run_spec spec;
+    struct sbx_result res;
+
+    rt_spec(&spec, argv, NULL, 0, collect, 2);
+    spec.limits.box_bytes = 64ULL << 20;
+    spec.limits.file_bytes = 64ULL << 20;
+    tap_ok(t, rt_run(s, &spec, &res, SBX_OK) == SBX_OK && res.nfiles == 2 &&
+                  res.files[0].len == 40ULL << 20 && res.files[1].error &&
+                  strcmp(res.files[1].error, "too large") == 0,
+           "sparse files cannot make collection exceed the box size in total");
+    sbx_result_clear(&res);
+}
+
 static void test_sabotage(struct tap *t, struct sbx_slot *s)
 {
     struct sbx_result res;
@@ -96,6 +115,49 @@ static void test_sabotage(struct tap *t, struct sbx_slot *s)
     tap_ok(t, run_sh(s, "test -z \"$(ls -A /box)\" && touch /box/ok && echo FRESH", SBX_OK, &res) &&
                   rt_stdout_has(&res, "FRESH"),
            "the next run gets a fresh, writable /box");
+    sbx_result_clear(&res);
+}
+
+/* What a run could learn about, or leave for, the next one through the state a slot keeps:
+ * pids, TCP ports, scheduling and OOM standing, signal dispositions of the launcher. */
+static void test_inherited_state(struct tap *t, struct sbx_slot *s)
+{
+    static const char tcp[] =
+        "import socket\n"
+        "srv = socket.socket(); srv.bind(('127.0.0.1', 31337)); srv.listen()\n"
+        "c = socket.create_connection(('127.0.0.1', 31337)); a, _ = srv.accept()\n"
+        "a.close(); c.close(); srv.close()\n";
+    static const char probe[] =
+        "import os, socket\n"
+        "tcp = [l for l in open('/proc/net/tcp').read().splitlines()[1:]]\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 31337))\n"
+        "print('pid', os.getpid(), 'tcp', len(tcp), 'nice', os.nice(0),\n"
+        "      'oom', open('/proc/self/oom_score_adj').read().strip())\n";
+    struct sbx_file plant = {"tcp.py", tcp, sizeof(tcp) - 1, 0};
+    struct sbx_file look = {"probe.py", probe, sizeof(probe) - 1, 0};
+    char *plant_argv[] = {(char *)"python3", (char *)"tcp.py", NULL};
+    char *look_argv[] = {(char *)"python3", (char *)"probe.py", NULL};
+    /* Not python: it ignores SIGPIPE itself. grep execs straight from the sandbox. */
+    char *sig_argv[] = {(char *)"grep", (char *)"SigIgn", (char *)"/proc/self/status", NULL};
+    struct sbx_run_spec spec;
+    struct sbx_result res;
+    int ok;
+
+    rt_spec(&spec, plant_argv, &plant, 1, NULL, 0);
+    tap_ok(t, rt_run(s, &spec, &res, SBX_OK) == SBX_OK, "run 1 opens and closes TCP connections");
+    sbx_result_clear(&res);
+    rt_spec(&spec, look_argv, &look, 1, NULL, 0);
+    ok = rt_run(s, &spec, &res, SBX_OK) == SBX_OK;
+    tap_ok(t, ok && rt_stdout_has(&res, "tcp 0 "),
+           "run 2 sees no TCP socket of run 1 and can bind its port");
+    tap_ok(t, ok && rt_stdout_has(&res, "pid 2 "), "every run's program is pid 2");
+    tap_ok(t, ok && rt_stdout_has(&res, "nice 0 ") && rt_stdout_has(&res, "oom 0"),
+           "niceness and OOM score are reset (the zygote's -1000 never reaches a program)");
+    sbx_result_clear(&res);
+    rt_spec(&spec, sig_argv, NULL, 0, NULL, 0);
+    ok = rt_run(s, &spec, &res, SBX_OK) == SBX_OK;
+    tap_ok(t, ok && rt_stdout_has(&res, "SigIgn:\t0000000000000000"),
+           "signals the launcher ignores (SIGPIPE here) are default again in the program");
     sbx_result_clear(&res);
 }
 
@@ -119,6 +181,12 @@ static void test_internal_errors(struct tap *t, struct sbx_slot *s)
                   strstr(res.message, "input file") != NULL,
            "an input file that cannot be written is an internal error: %s", res.message);
     sbx_result_clear(&res);
+    rt_spec(&spec, (char *[]){(char *)"./x", NULL}, clash, 1, NULL, 0);
+    tap_ok(t, rt_run(s, &spec, &res, SBX_RUNTIME_ERROR) == SBX_RUNTIME_ERROR &&
+                  res.verdict.exit_code == 126,
+           "a program file of the run's own that cannot execute is its failure (126): %s",
+           res.message);
+    sbx_result_clear(&res);
     rt_spec(&spec, sh, NULL, 0, NULL, 0);
     tap_ok(t, rt_run(s, &spec, &res, SBX_OK) == SBX_OK && rt_stdout_has(&res, "still-works"),
            "the slot still runs programs after those failures");
@@ -138,6 +206,7 @@ int main(void)
     int fds_before, fds_after, mounts_before, i, ok = 1;
 
     mounts_before = mount_lines();
+    signal(SIGPIPE, SIG_IGN); /* as servers do: the programs must not inherit it */
     sbx_slot_config_default(&cfg);
     cfg.slot = SLOT;
     if (!tap_ok(&t, sbx_slot_open(&slot, &cfg, err, sizeof(err)) == 0, "open slot (%s)", err))
@@ -145,6 +214,8 @@ int main(void)
     test_leftovers(&t, &slot);
     test_sabotage(&t, &slot);
     test_internal_errors(&t, &slot);
+    test_sparse_collect(&t, &slot);
+    test_inherited_state(&t, &slot);
     fds_before = rt_count_fds();
     for (i = 0; i < 30; i++) {
         ok &= run_sh(&slot, i % 3 ? "true" : "exit 3", i % 3 ? SBX_OK : SBX_RUNTIME_ERROR, &res);

@@ -112,7 +112,7 @@ static void test_fake_hybrid(struct tap *t, const char *root)
         "memory.max_usage_in_bytes", "", "memory.oom_control",
         "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n", "cgroup.procs", "", NULL};
     static const char *const pids_files[] = {"pids.max", "", "pids.events", "max 1\n",
-                                             "cgroup.procs", "", NULL};
+                                             "pids.current", "0\n", "cgroup.procs", "", NULL};
     struct sbx_cg_layout l;
     struct sbx_cgroup cg;
     struct sbx_cg_usage u;
@@ -159,6 +159,15 @@ static void test_fake_hybrid(struct tap *t, const char *root)
     tap_ok(t, sbx_cg_begin_run(&cg, &u) == -EBUSY, "a run refuses a busy group");
     cg.ignore_pid = 1234;
     tap_ok(t, sbx_cg_is_empty(&cg) == 1, "the zygote's own pid does not count");
+    snprintf(dir, sizeof(dir), "%s/pids/runq/slot-3", root);
+    fake_files(dir, (const char *const[]){"pids.current", "2\n", NULL});
+    tap_ok(t, sbx_cg_is_empty(&cg) == 0,
+           "an exiting task still holding a pid (pids.current 2 with the zygote) is not empty");
+    fake_files(dir, (const char *const[]){"pids.current", "1\n", NULL});
+    tap_ok(t, sbx_cg_is_empty(&cg) == 1, "pids.current 1 is the zygote alone");
+    cg.layout.track = SBX_CG_V1;
+    tap_ok(t, sbx_cg_kill(&cg) == -EOPNOTSUPP, "v1 has no cgroup.kill: the caller must ask the zygote");
+    cg.layout.track = SBX_CG_V2;
     sbx_cg_close(&cg, 0);
 }
 
@@ -168,6 +177,7 @@ static void test_fake_v2(struct tap *t, const char *root)
                                         "memory.max", "", "memory.peak", "4096\n",
                                         "memory.events", "max 0\noom 1\noom_kill 1\n",
                                         "pids.max", "", "pids.events", "max 0\n",
+                                        "pids.current", "0\n",
                                         "memory.swap.max", "", "memory.oom.group", "", NULL};
     struct sbx_cg_layout l;
     struct sbx_cgroup cg;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the verdict precedence (docs/SANDBOX.md). */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -35,8 +36,27 @@ int main(void)
     v = classify((struct sbx_observation){.exited = 1, .wait_status = EXITED(0),
                                           .orphan_sigsys = 1});
     tap_ok(&t, v.status == SBX_SECURITY_VIOLATION, "a descendant's SIGSYS counts too");
-    v = classify((struct sbx_observation){.exited = 1, .wait_status = KILLED(SIGXCPU)});
-    tap_ok(&t, v.status == SBX_TIME_LIMIT && v.time_kind == SBX_TIME_CPU, "SIGXCPU is cpu TLE");
+    v = classify((struct sbx_observation){.exited = 1, .wait_status = KILLED(SIGXCPU),
+                                          .cpu_us = 950000});
+    tap_ok(&t, v.status == SBX_TIME_LIMIT && v.time_kind == SBX_TIME_CPU,
+           "SIGXCPU with the CPU to show for it is a cpu TLE");
+    v = classify((struct sbx_observation){.exited = 1, .wait_status = KILLED(SIGXCPU),
+                                          .cpu_us = 1000});
+    tap_ok(&t, v.status == SBX_SIGNALED && v.signal == SIGXCPU,
+           "a self-raised SIGXCPU is just a signal");
+    v = classify((struct sbx_observation){.exited = 1, .wait_status = EXITED(127),
+                                          .exec_errno = ENOEXEC});
+    tap_ok(&t, v.status == SBX_RUNTIME_ERROR && v.exit_code == 126,
+           "the program's own file failing to exec is a runtime_error, 126");
+    v = classify((struct sbx_observation){.exited = 1, .wait_status = EXITED(127),
+                                          .exec_errno = ENOENT});
+    tap_ok(&t, v.status == SBX_RUNTIME_ERROR && v.exit_code == 127, "... and 127 when missing");
+    tap_ok(&t, sbx_exec_blames_program("./main") && sbx_exec_blames_program("/box/a.out") &&
+                   sbx_exec_blames_program("/tmp/x") && sbx_exec_blames_program("bin/run"),
+           "files of the run's own are the program's");
+    tap_ok(&t, !sbx_exec_blames_program("python3") && !sbx_exec_blames_program("/usr/bin/gcc") &&
+                   !sbx_exec_blames_program("/boxer/x"),
+           "configured commands are the sandbox's");
     v = classify((struct sbx_observation){.exited = 1, .wait_status = KILLED(SIGXFSZ)});
     tap_ok(&t, v.status == SBX_OUTPUT_LIMIT, "SIGXFSZ is output_limit");
     v = classify((struct sbx_observation){.killed_for = SBX_KILL_WALL});

@@ -21,7 +21,8 @@ int sbx_box_create(uint64_t size_bytes, uid_t uid, gid_t gid);
 int sbx_box_put(int box, const struct sbx_file *f, uid_t uid, gid_t gid);
 
 /* Fills out with name's content, or with out->error set when it is not a plain regular file
- * of at most max bytes. Returns 0, or -ENOMEM. */
+ * of at most max bytes (the caller's remaining budget for all collected files). Returns 0, or
+ * -ENOMEM. */
 int sbx_box_collect(int box, const char *name, uint64_t max, struct sbx_collected *out);
 
 #endif

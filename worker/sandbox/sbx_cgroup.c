@@ -303,7 +303,17 @@ int sbx_cg_begin_run(struct sbx_cgroup *cg, struct sbx_cg_usage *base)
         return -errno;
     /* v2: any write resets the peak as seen through this descriptor (6.12+). v1: "0". */
     cg->peak_resettable = write(cg->peak_fd, "0", 1) == 1;
-    return sbx_cg_read_usage(cg, base);
+    r = sbx_cg_read_usage(cg, base);
+    if (!r) {
+        char buf[64];
+        /* Only the reported peak depends on it: a failed read counts from zero. */
+        base->memory_start = sbx_read_at(memory_dir(cg), v2 ? "memory.current"
+                                                            : "memory.usage_in_bytes",
+                                         buf, sizeof(buf)) < 0
+                                 ? 0
+                                 : strtoull(buf, NULL, 10);
+    }
+    return r;
 }
 
 int sbx_cg_read_usage(struct sbx_cgroup *cg, struct sbx_cg_usage *u)
@@ -325,29 +335,16 @@ int sbx_cg_read_usage(struct sbx_cgroup *cg, struct sbx_cg_usage *u)
 
 int sbx_cg_kill(struct sbx_cgroup *cg)
 {
-    char buf[4096], *p, *end;
-    int r;
-
-    if (cg->layout.track == SBX_CG_V2) {
-        cg->run_killed = 1;
-        return sbx_write_at(cg->run_dir, "cgroup.kill", "1");
-    }
-    r = sbx_read_at(track_dir(cg), "cgroup.procs", buf, sizeof(buf));
-    if (r < 0)
-        return r;
-    for (p = buf; *p; p = end) {
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 0 && pid != cg->ignore_pid)
-            (void)kill((pid_t)pid, SIGKILL);
-    }
-    return 0;
+    if (cg->layout.track != SBX_CG_V2)
+        return -EOPNOTSUPP;
+    cg->run_killed = 1;
+    return sbx_write_at(cg->run_dir, "cgroup.kill", "1");
 }
 
 int sbx_cg_is_empty(struct sbx_cgroup *cg)
 {
     char buf[64], *p, *end;
+    uint64_t pids;
     int r = sbx_read_at(track_dir(cg), "cgroup.procs", buf, sizeof(buf));
 
     if (r < 0)
@@ -355,10 +352,17 @@ int sbx_cg_is_empty(struct sbx_cgroup *cg)
     for (p = buf;; p = end) {
         long pid = strtol(p, &end, 10);
         if (end == p)
-            return 1;
+            break;
         if (pid != cg->ignore_pid)
             return 0;
     }
+    /* An exiting task leaves cgroup.procs before it gives back its pid (and its memory);
+     * pids.current counts until the zygote has reaped it. The zygote counts itself on v1. */
+    r = sbx_read_at(pids_dir(cg), "pids.current", buf, sizeof(buf));
+    if (r < 0)
+        return r;
+    pids = strtoull(buf, NULL, 10);
+    return pids <= (uint64_t)(cg->layout.pids == SBX_CG_V1 && cg->ignore_pid > 0);
 }
 
 int sbx_cg_open_v1_join_fds(struct sbx_cgroup *cg, int fds[3])

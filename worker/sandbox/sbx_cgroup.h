@@ -34,6 +34,7 @@ struct sbx_cg_usage {
     uint64_t oom_kills;     /* cumulative */
     uint64_t pids_max_hits; /* cumulative */
     uint64_t memory_peak;   /* bytes; since the last sbx_cg_begin_run */
+    uint64_t memory_start;  /* usage when the run began (earlier runs' page cache); begin only */
 };
 
 /* Reads /proc/self/mountinfo and the v2 controllers. Returns 0 or -errno (reason in err). */
@@ -48,17 +49,21 @@ void sbx_cg_close(struct sbx_cgroup *cg, int remove);
 
 int sbx_cg_set_limits(struct sbx_cgroup *cg, uint64_t memory_bytes, uint64_t pids);
 
-/* Before a run: refuses (-EBUSY) a non-empty group, resets the memory peak, fills *base. */
+/* Before a run: refuses (-EBUSY) a non-empty group, resets the memory peak, fills *base.
+ * The reset peak starts at the current usage, which includes page cache charged by earlier
+ * runs; callers report peak - memory_start as the run's own. */
 int sbx_cg_begin_run(struct sbx_cgroup *cg, struct sbx_cg_usage *base);
 
 /* Current cumulative counters (memory_peak: since begin_run). */
 int sbx_cg_read_usage(struct sbx_cgroup *cg, struct sbx_cg_usage *u);
 int sbx_cg_read_cpu_us(struct sbx_cgroup *cg, uint64_t *us);
 
-/* Kills every process in the group (v2 cgroup.kill, v1 SIGKILL each listed pid). */
+/* Kills every process in the group with v2's cgroup.kill; -EOPNOTSUPP on v1 (the caller asks
+ * the slot's zygote instead: killing listed pids would race with pid reuse). */
 int sbx_cg_kill(struct sbx_cgroup *cg);
 
-/* 1 if no process is left, 0 if some are, -errno on failure. */
+/* 1 if no process is left (none listed, and pids.current back to the zygote alone), 0 if some
+ * are, -errno on failure. */
 int sbx_cg_is_empty(struct sbx_cgroup *cg);
 
 /* The v2 group a run's program is cloned into (CLONE_INTO_CGROUP), or -1 on pure v1. */

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,11 +77,33 @@ static void set_limit(int fd, int resource, rlim_t value)
         die(fd, SBX_STAGE_RLIMITS);
 }
 
+/* Nothing of the launcher's scheduling, OOM standing or file-creation mask may reach the
+ * program: a worker started with a raised priority or RLIMIT_RTPRIO would pass them on. */
+static void reset_inherited(void)
+{
+    struct sched_param normal = {0};
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+    /* The zygote runs at -1000; as root we may raise it, which also raises the floor. */
+    if (fd < 0 || write(fd, "0", 1) != 1)
+        die(REPORT_FD, SBX_STAGE_RLIMITS);
+    close(fd);
+    if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0 ||
+        setpriority(PRIO_PROCESS, 0, 0) < 0)
+        die(REPORT_FD, SBX_STAGE_RLIMITS);
+    umask(022);
+}
+
 static void apply_limits(const struct sbx_child_args *a)
 {
     const struct sbx_limits *l = a->limits;
 
+    reset_inherited();
     set_limit(REPORT_FD, RLIMIT_CORE, 0);
+    set_limit(REPORT_FD, RLIMIT_RTPRIO, 0);
+    set_limit(REPORT_FD, RLIMIT_NICE, 0);
+    set_limit(REPORT_FD, RLIMIT_MEMLOCK, 64 << 10);
+    set_limit(REPORT_FD, RLIMIT_SIGPENDING, 4096);
     set_limit(REPORT_FD, RLIMIT_NOFILE, l->open_files);
     set_limit(REPORT_FD, RLIMIT_FSIZE, l->file_bytes);
     set_limit(REPORT_FD, RLIMIT_STACK, l->stack_bytes);
@@ -88,7 +111,7 @@ static void apply_limits(const struct sbx_child_args *a)
     set_limit(REPORT_FD, RLIMIT_CPU, (l->cpu_ms + 999) / 1000 + 1);
     /* Backstop above pids.max, so the cgroup (which counts and reports) trips first. */
     set_limit(REPORT_FD, RLIMIT_NPROC, l->processes + 8);
-    set_limit(REPORT_FD, RLIMIT_MSGQUEUE, 0);
+    set_limit(REPORT_FD, RLIMIT_MSGQUEUE, 128 << 10); /* POSIX queues live in the run's IPC ns */
     if (l->address_space)
         set_limit(REPORT_FD, RLIMIT_AS, l->address_space);
 }

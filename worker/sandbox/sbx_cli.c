@@ -16,13 +16,14 @@ const char sbx_cli_usage[] =
     "         --address-space SIZE  --tmp-size SIZE  --box-size SIZE\n"
     "files:   --file NAME=HOSTPATH  --stdin HOSTPATH  --collect NAME\n"
     "env:     --env NAME=VALUE  --bind PATH  --no-default-binds\n"
-    "slot:    --slot N  --uid-base N  --cgroup-name NAME\n"
+    "slot:    --slot N  --uid-base N  --cgroup-name NAME  --allow-core-pipe\n"
     "output:  --pretty\n"
     "Prints one JSON result; see docs/SANDBOX.md.\n";
 
 enum {
     OPT_ADDRESS_SPACE = 256, OPT_TMP_SIZE, OPT_BOX_SIZE, OPT_FILE, OPT_STDIN, OPT_COLLECT,
     OPT_ENV, OPT_BIND, OPT_NO_BINDS, OPT_SLOT, OPT_UID_BASE, OPT_CGROUP, OPT_PRETTY,
+    OPT_CORE_PIPE,
 };
 
 static const struct option options[] = {
@@ -47,6 +48,7 @@ static const struct option options[] = {
     {"uid-base", required_argument, NULL, OPT_UID_BASE},
     {"cgroup-name", required_argument, NULL, OPT_CGROUP},
     {"pretty", no_argument, NULL, OPT_PRETTY},
+    {"allow-core-pipe", no_argument, NULL, OPT_CORE_PIPE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -169,6 +171,7 @@ static int parse_other(struct sbx_cli *c, int opt, char *arg)
         return arg[0] && !strstr(arg, "..") && arg[0] != '/' ? (c->slot.cgroup_name = arg, 0)
                                                              : -EINVAL;
     case OPT_PRETTY: c->pretty = 1; return 0;
+    case OPT_CORE_PIPE: c->slot.allow_core_pipe = 1; return 0;
     case 'h': c->help = 1; return 0;
     }
     return -EINVAL;

@@ -197,6 +197,10 @@ static int build(const struct sbx_slot_config *cfg, uid_t uid, gid_t gid, struct
     umask(022);
     if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS) < 0)
         return fail(e, "cannot create namespaces", NULL);
+    /* The network namespace outlives runs: no TIME_WAIT entries, or a run could leave the
+     * next one ports it cannot bind and a channel to read (net sysctls are per namespace). */
+    if (sbx_write_path("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0") < 0)
+        return fail(e, "cannot disable TIME_WAIT in", "the slot's network namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return fail(e, "cannot make mounts private", NULL);
     if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0)

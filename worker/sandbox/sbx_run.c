@@ -53,6 +53,12 @@ static void internal(struct run *r, const char *what, int err)
     snprintf(r->setup_error, sizeof(r->setup_error), "%s: %s", what, strerror(err));
 }
 
+static void kill_group(struct sbx_slot *s)
+{
+    if (sbx_cg_kill(&s->cg) == -EOPNOTSUPP)
+        (void)sbx_zygote_kill_all(&s->zygote);
+}
+
 static void kill_tree(struct run *r, enum sbx_kill_reason why)
 {
     if (r->obs.killed_for == SBX_KILL_NONE && why != SBX_KILL_NONE)
@@ -61,7 +67,7 @@ static void kill_tree(struct run *r, enum sbx_kill_reason why)
         r->kill_us = sbx_now_us();
     if (!r->end_us)
         r->end_us = r->kill_us;
-    (void)sbx_cg_kill(&r->slot->cg);
+    kill_group(r->slot);
 }
 
 /* Reads what is available; past the cap, marks truncation and stops the program. */
@@ -115,6 +121,11 @@ static void read_report(struct run *r)
             kill_tree(r, SBX_KILL_NONE);
     } else if (m.kind == SBX_REPORT_ORPHAN_SIGSYS) {
         r->obs.orphan_sigsys = 1;
+    } else if (m.kind == SBX_REPORT_SETUP_FAILED && m.stage == SBX_STAGE_EXEC &&
+               sbx_exec_blames_program(r->spec->argv[0])) {
+        r->obs.exec_errno = m.err ? m.err : ENOEXEC;
+        snprintf(r->setup_error, sizeof(r->setup_error), "cannot execute %s: %s",
+                 r->spec->argv[0], strerror(r->obs.exec_errno));
     } else if (m.kind == SBX_REPORT_SETUP_FAILED) {
         internal(r, sbx_stage_name(m.stage), m.err);
     }
@@ -271,7 +282,7 @@ static void finish(struct run *r)
 
     /* Usually empty already: the program is reaped and the group was killed on its exit. */
     while ((empty = sbx_cg_is_empty(&r->slot->cg)) == 0 && sbx_now_us() < deadline) {
-        (void)sbx_cg_kill(&r->slot->cg);
+        kill_group(r->slot);
         usleep(1000);
     }
     if (empty != 1) {
@@ -286,7 +297,8 @@ static void finish(struct run *r)
     r->obs.cpu_us = u.cpu_us - r->base.cpu_us;
     r->obs.oom_kills = u.oom_kills - r->base.oom_kills;
     r->res->cpu_ms = r->obs.cpu_us / 1000;
-    r->res->memory_peak_kb = u.memory_peak / 1024;
+    r->res->memory_peak_kb =
+        (u.memory_peak > r->base.memory_start ? u.memory_peak - r->base.memory_start : 0) / 1024;
     r->res->wall_ms = ((r->end_us ? r->end_us : sbx_now_us()) - r->start_us) / 1000;
 }
 
@@ -297,10 +309,16 @@ static void collect(struct run *r, int box)
 
     if (!spec->ncollect || box < 0)
         return;
+    /* One budget for all files: sparse files would otherwise let a 64 MiB box return
+     * gigabytes (tmpfs counts blocks, st_size counts holes). */
+    uint64_t budget = spec->limits.box_bytes;
+
     r->res->files = calloc(spec->ncollect, sizeof(*r->res->files));
-    for (i = 0; r->res->files && i < spec->ncollect; i++, r->res->nfiles++)
-        if (sbx_box_collect(box, spec->collect[i], spec->limits.box_bytes, &r->res->files[i]) < 0)
+    for (i = 0; r->res->files && i < spec->ncollect; i++, r->res->nfiles++) {
+        if (sbx_box_collect(box, spec->collect[i], budget, &r->res->files[i]) < 0)
             break;
+        budget -= r->res->files[i].len;
+    }
     if (r->res->nfiles < spec->ncollect)
         internal(r, "cannot collect files", ENOMEM);
 }
@@ -365,6 +383,8 @@ int sbx_slot_run(struct sbx_slot *s, const struct sbx_run_spec *spec, struct sbx
     close_fds(&f);
     sbx_verdict_classify(&r.obs, &res->verdict);
     snprintf(res->message, sizeof(res->message), "%s",
-             r.obs.internal_error ? r.setup_error : res->verdict.reason);
+             r.obs.internal_error || (r.obs.exec_errno && res->verdict.status == SBX_RUNTIME_ERROR)
+                 ? r.setup_error
+                 : res->verdict.reason);
     return 0;
 }

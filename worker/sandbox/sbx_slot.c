@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "sbx_io.h"
 
 static int lock_slot(const struct sbx_slot_config *cfg, int *fd, char *err, size_t errlen)
 {
@@ -32,6 +35,40 @@ static int lock_slot(const struct sbx_slot_config *cfg, int *fd, char *err, size
     return 0;
 }
 
+/* A core_pattern starting with '|' hands every crash's memory to a root helper on the host,
+ * outside the sandbox and its cgroup, and the kernel then ignores RLIMIT_CORE 0. */
+static int check_core_pattern(const struct sbx_slot_config *cfg, char *err, size_t errlen)
+{
+    char *pattern = NULL;
+    size_t len;
+    int piped;
+
+    if (sbx_read_path("/proc/sys/kernel/core_pattern", 4096, &pattern, &len) < 0)
+        return 0; /* no procfs knob, no pipe */
+    piped = pattern[0] == '|';
+    if (piped && !cfg->allow_core_pipe)
+        snprintf(err, errlen,
+                 "kernel.core_pattern pipes core dumps to a host program (%.*s): set it to a "
+                 "file name (sysctl kernel.core_pattern=core) or allow it explicitly",
+                 (int)strcspn(pattern, "\n"), pattern);
+    free(pattern);
+    return piped && !cfg->allow_core_pipe ? -EPERM : 0;
+}
+
+/* A launcher that died took its zygote and so its pid namespace with it: whatever is left in
+ * the group is on its way out. Anything else is not ours to kill. */
+static int wait_empty(struct sbx_cgroup *cg)
+{
+    int i, r;
+
+    for (i = 0; i < 200; i++) {
+        if ((r = sbx_cg_is_empty(cg)) != 0)
+            return r < 0 ? r : 0;
+        usleep(5000);
+    }
+    return -EBUSY;
+}
+
 int sbx_slot_open(struct sbx_slot *s, const struct sbx_slot_config *cfg, char *err,
                   size_t errlen)
 {
@@ -48,15 +85,14 @@ int sbx_slot_open(struct sbx_slot *s, const struct sbx_slot_config *cfg, char *e
     s->zygote.pid = -1;
     s->zygote.sock = -1;
 
-    if ((r = lock_slot(cfg, &s->lock_fd, err, errlen)) < 0)
+    if ((r = check_core_pattern(cfg, err, errlen)) < 0 ||
+        (r = lock_slot(cfg, &s->lock_fd, err, errlen)) < 0)
         return r;
     r = sbx_cg_detect_system(&layout, err, errlen);
     if (!r)
         r = sbx_cg_open(&s->cg, &layout, cfg->cgroup_name, cfg->slot, err, errlen);
-    if (!r && sbx_cg_is_empty(&s->cg) != 1) {
-        /* Processes left by a crashed launcher: kill them, they are ours by construction. */
-        (void)sbx_cg_kill(&s->cg);
-    }
+    if (!r && (r = wait_empty(&s->cg)) < 0)
+        snprintf(err, errlen, "the slot's cgroup still has processes in it");
     if (!r && (r = sbx_seccomp_build(&s->filter)) < 0)
         snprintf(err, errlen, "cannot build the seccomp filter: %s", strerror(-r));
     if (!r)

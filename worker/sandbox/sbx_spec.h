@@ -52,6 +52,7 @@ struct sbx_slot_config {
     const char *binds[SBX_MAX_BINDS]; /* host paths bound read-only at the same path */
     size_t nbinds;
     const char *state_dir;    /* slot locks live here */
+    int allow_core_pipe;      /* accept a kernel.core_pattern that pipes to a host helper */
 };
 
 extern char *const sbx_default_env[];

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "sbx_verdict.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <stddef.h>
 #include <sys/wait.h>
 
@@ -36,6 +38,19 @@ static void set(struct sbx_verdict *v, enum sbx_status s, const char *reason)
     v->reason = reason;
 }
 
+int sbx_exec_blames_program(const char *argv0)
+{
+    static const char *const own[] = {"/box/", "/tmp/", "/dev/shm/"};
+    size_t i;
+
+    if (argv0[0] != '/')
+        return strchr(argv0, '/') != NULL; /* "./main", "bin/run"; bare names use PATH */
+    for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (strncmp(argv0, own[i], strlen(own[i])) == 0)
+            return 1;
+    return 0;
+}
+
 void sbx_verdict_classify(const struct sbx_observation *o, struct sbx_verdict *v)
 {
     int sig = 0;
@@ -55,8 +70,9 @@ void sbx_verdict_classify(const struct sbx_observation *o, struct sbx_verdict *v
             sig == SIGXFSZ ? "file size limit exceeded" : "output limit exceeded");
     } else if (o->oom_kills > 0) {
         set(v, SBX_MEMORY_LIMIT, "memory limit exceeded");
-    } else if (o->killed_for == SBX_KILL_CPU || sig == SIGXCPU ||
-               (o->cpu_limit_us && o->cpu_us > o->cpu_limit_us)) {
+    } else if (o->killed_for == SBX_KILL_CPU || (o->cpu_limit_us && o->cpu_us > o->cpu_limit_us) ||
+               (sig == SIGXCPU && o->cpu_us * 10 >= o->cpu_limit_us * 9)) {
+        /* SIGXCPU counts only with the CPU to show for it: a program can raise it itself. */
         set(v, SBX_TIME_LIMIT, "CPU time limit exceeded");
         v->time_kind = SBX_TIME_CPU;
     } else if (o->killed_for == SBX_KILL_WALL) {
@@ -64,6 +80,11 @@ void sbx_verdict_classify(const struct sbx_observation *o, struct sbx_verdict *v
         v->time_kind = SBX_TIME_WALL;
     } else if (sig == SIGSYS || o->orphan_sigsys) {
         set(v, SBX_SECURITY_VIOLATION, "forbidden system call");
+    } else if (o->exec_errno) {
+        /* The shell convention: 127 not found, 126 found but not executable. */
+        set(v, SBX_RUNTIME_ERROR, "the program file cannot be executed");
+        v->exit_code = o->exec_errno == ENOENT ? 127 : 126;
+        v->signal = 0;
     } else if (!o->exited) {
         /* Nothing killed it on purpose and it never reported: the sandbox lost track. */
         set(v, SBX_INTERNAL_ERROR, "program status lost");

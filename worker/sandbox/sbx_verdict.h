@@ -31,6 +31,7 @@ struct sbx_observation {
     uint64_t cpu_us, cpu_limit_us;
     uint64_t oom_kills;         /* delta of the cgroup's oom_kill counter over the run */
     int orphan_sigsys;          /* init reaped a descendant killed by seccomp */
+    int exec_errno;             /* execve of a file the program supplied failed (ENOEXEC..) */
 };
 
 struct sbx_verdict {
@@ -40,6 +41,10 @@ struct sbx_verdict {
     int signal;    /* 0 when not signaled */
     const char *reason; /* static text for the message; "" when ok */
 };
+
+/* Whether argv[0] names a file of the run's own (in /box, /tmp or /dev/shm, or relative with a
+ * '/'), whose failure to execute is the submission's fault rather than the sandbox's. */
+int sbx_exec_blames_program(const char *argv0);
 
 void sbx_verdict_classify(const struct sbx_observation *o, struct sbx_verdict *v);
 

@@ -31,7 +31,10 @@ struct sbx_clone_args {
         set_tid_size, cgroup;
 };
 
+enum { WIRE_SPAWN = 1, WIRE_KILL };
+
 struct wire {
+    uint32_t kind;
     struct sbx_limits limits;
     uint32_t argc, envc, strings_len;
     char tmpfs_options[96];
@@ -41,6 +44,7 @@ struct wire {
 /* The zygote's whole working set, touched before it joins the slot's memory cgroup. */
 struct zygote_state {
     int sock, sigfd;
+    int last_pid;  /* /proc/sys/kernel/ns_last_pid of the slot's pid namespace */
     const struct sbx_zygote_setup *setup;
     pid_t running; /* the current run's program, 0 when idle */
     volatile int *exec_reached; /* shared page: the child got as far as execve */
@@ -201,6 +205,9 @@ static int spawn_one(struct zygote_state *st, const int *fds)
     a.exec_reached = st->exec_reached;
     *st->exec_reached = 0;
 
+    /* Every run's program is pid 2: pids must not tell a run how many processes ran before. */
+    if (pwrite(st->last_pid, "1", 1, 0) != 1)
+        return -errno;
     memset(&ca, 0, sizeof(ca));
     ca.flags = CLONE_NEWIPC | CLONE_NEWNS;
     ca.exit_signal = SIGCHLD;
@@ -270,7 +277,16 @@ _Noreturn static void serve(struct zygote_state *st)
         n = recv_fds(st->sock, &st->msg, sizeof(st->msg), fds, &nfds);
         if (n == 0)
             _exit(0); /* the launcher closed the slot: our exit ends the namespace */
-        r = n < 0 ? (int32_t)n : nfds != SBX_SPAWN_NFDS ? -EBADMSG : st->report >= 0 ? -EBUSY : 0;
+        if (n >= (ssize_t)sizeof(uint32_t) && st->msg.kind == WIRE_KILL && nfds == 0) {
+            /* Everything in our pid namespace but us: no pid can be reused under our feet. */
+            (void)kill(-1, SIGKILL);
+            continue;
+        }
+        r = n < 0                       ? (int32_t)n
+            : nfds != SBX_SPAWN_NFDS    ? -EBADMSG
+            : st->msg.kind != WIRE_SPAWN ? -EBADMSG
+            : st->report >= 0           ? -EBUSY
+                                        : 0;
         if (!r)
             r = spawn_one(st, fds);
         for (i = 0; i < nfds; i++)
@@ -301,13 +317,18 @@ static int32_t become_zygote(struct zygote_state *st, const int *join, int njoin
 {
     const struct sbx_ns *ns = st->setup->ns;
     unsigned long proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    int keep[2], i;
+    int keep[3], i, j;
     sigset_t chld;
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         return -errno;
-    /* Best effort (needs CAP_SYS_RESOURCE): the OOM killer picks the biggest task anyway, and
-     * the zygote is tiny next to any program that fills the group. */
+    /* Dispositions the launcher inherited (an ignored SIGCHLD or SIGPIPE) would reach every
+     * program across exec; the zygote starts from the defaults. */
+    for (i = 1; i < NSIG; i++)
+        if (i != SIGKILL && i != SIGSTOP)
+            (void)signal(i, SIG_DFL);
+    /* Best effort (needs CAP_SYS_RESOURCE): the OOM killer should never pick the zygote. The
+     * child sets its own score back to 0 (sbx_child), or no program could ever be killed. */
     (void)sbx_write_path("/proc/self/oom_score_adj", "-1000");
     memset(st->argv, 0, sizeof(st->argv)); /* fault the working set in before joining */
     memset(st->envp, 0, sizeof(st->envp));
@@ -337,9 +358,19 @@ static int32_t become_zygote(struct zygote_state *st, const int *join, int njoin
     st->sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (st->sigfd < 0)
         return -errno;
-    keep[0] = st->sock < st->sigfd ? st->sock : st->sigfd;
-    keep[1] = st->sock < st->sigfd ? st->sigfd : st->sock;
-    return close_all_but(keep, 2);
+    st->last_pid = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+    if (st->last_pid < 0)
+        return -errno;
+    keep[0] = st->sock;
+    keep[1] = st->sigfd;
+    keep[2] = st->last_pid;
+    for (i = 1; i < 3; i++) /* ascending, as close_all_but wants */
+        for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    return close_all_but(keep, 3);
 }
 
 int sbx_zygote_start(struct sbx_zygote *z, const struct sbx_zygote_setup *setup, char *err,
@@ -400,6 +431,7 @@ int sbx_zygote_spawn(struct sbx_zygote *z, const struct sbx_limits *limits, char
     uint32_t *counts[2] = {&msg->argc, &msg->envc};
     int32_t r;
 
+    msg->kind = WIRE_SPAWN;
     msg->limits = *limits;
     snprintf(msg->tmpfs_options, sizeof(msg->tmpfs_options), "size=%llu,nr_inodes=%llu,mode=1777",
              (unsigned long long)limits->tmp_bytes,
@@ -420,6 +452,15 @@ int sbx_zygote_spawn(struct sbx_zygote *z, const struct sbx_limits *limits, char
     if (sbx_read_full(z->sock, &r, sizeof(r)) != (ssize_t)sizeof(r))
         return -EPIPE;
     return r;
+}
+
+int sbx_zygote_kill_all(struct sbx_zygote *z)
+{
+    uint32_t kind = WIRE_KILL;
+
+    if (send(z->sock, &kind, sizeof(kind), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        return -errno;
+    return 0;
 }
 
 void sbx_zygote_stop(struct sbx_zygote *z)

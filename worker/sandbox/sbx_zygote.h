@@ -51,6 +51,11 @@ int sbx_zygote_start(struct sbx_zygote *z, const struct sbx_zygote_setup *setup,
 int sbx_zygote_spawn(struct sbx_zygote *z, const struct sbx_limits *limits, char *const *argv,
                      char *const *envp, const int fds[SBX_SPAWN_NFDS]);
 
+/* Asks the zygote to SIGKILL every process of its pid namespace but itself (no reply). The
+ * way to kill a run where cgroup.kill does not exist (cgroup v1 only): killing pids read
+ * from cgroup.procs would race with pid reuse on the host. 0 or -errno. */
+int sbx_zygote_kill_all(struct sbx_zygote *z);
+
 void sbx_zygote_stop(struct sbx_zygote *z);
 
 #endif
