@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "sbx_cli.h"
 #include "sbx_io.h"
+#include "sbx_server.h"
 #include "sbx_slot.h"
 
 /* Inputs are read into memory before the slot exists: the sandbox never sees host paths. */
@@ -131,6 +133,25 @@ static int run(const struct sbx_cli *c, struct inputs *in)
     return r;
 }
 
+/* A warm slot for a worker: the slot stays open while requests come (sbx_server). */
+static int serve(const struct sbx_cli *c)
+{
+    struct sbx_slot slot;
+    char err[512] = "";
+    int r;
+
+    if (sbx_slot_open(&slot, &c->slot, err, sizeof(err)) < 0) {
+        fprintf(stderr, "runq-sandbox: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a vanished worker is an EPIPE to report, not a crash */
+    r = sbx_server_run(&slot, 0, 1);
+    sbx_slot_close(&slot, 1);
+    if (r < 0)
+        fprintf(stderr, "runq-sandbox: --serve: %s\n", strerror(-r));
+    return r < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sbx_cli cli;
@@ -147,6 +168,8 @@ int main(int argc, char **argv)
         fputs(sbx_cli_usage, stdout);
         return 0;
     }
+    if (cli.serve)
+        return serve(&cli);
     memset(&in, 0, sizeof(in));
     r = load_inputs(&cli, &in);
     if (r == 0)

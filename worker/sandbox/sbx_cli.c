@@ -18,12 +18,13 @@ const char sbx_cli_usage[] =
     "env:     --env NAME=VALUE  --bind PATH  --no-default-binds\n"
     "slot:    --slot N  --uid-base N  --cgroup-name NAME  --allow-core-pipe\n"
     "output:  --pretty\n"
+    "   or:   runq-sandbox --serve [slot options]   (length-prefixed JSON runs on stdin)\n"
     "Prints one JSON result; see docs/SANDBOX.md.\n";
 
 enum {
     OPT_ADDRESS_SPACE = 256, OPT_TMP_SIZE, OPT_BOX_SIZE, OPT_FILE, OPT_STDIN, OPT_COLLECT,
     OPT_ENV, OPT_BIND, OPT_NO_BINDS, OPT_SLOT, OPT_UID_BASE, OPT_CGROUP, OPT_PRETTY,
-    OPT_CORE_PIPE,
+    OPT_CORE_PIPE, OPT_SERVE,
 };
 
 static const struct option options[] = {
@@ -49,6 +50,7 @@ static const struct option options[] = {
     {"cgroup-name", required_argument, NULL, OPT_CGROUP},
     {"pretty", no_argument, NULL, OPT_PRETTY},
     {"allow-core-pipe", no_argument, NULL, OPT_CORE_PIPE},
+    {"serve", no_argument, NULL, OPT_SERVE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -172,6 +174,7 @@ static int parse_other(struct sbx_cli *c, int opt, char *arg)
                                                              : -EINVAL;
     case OPT_PRETTY: c->pretty = 1; return 0;
     case OPT_CORE_PIPE: c->slot.allow_core_pipe = 1; return 0;
+    case OPT_SERVE: c->serve = 1; return 0;
     case 'h': c->help = 1; return 0;
     }
     return -EINVAL;
@@ -204,6 +207,15 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_cli *c, char *err, size_t er
     }
     if (c->help)
         return 0;
+    if (c->serve) {
+        if (optind < argc || c->nfiles || c->ncollect || c->stdin_path) {
+            snprintf(err, errlen, "--serve takes runs from its input: no program, --file, "
+                                  "--collect or --stdin");
+            return -EINVAL;
+        }
+        c->env[c->nenv] = NULL;
+        return 0;
+    }
     if (optind >= argc) {
         snprintf(err, errlen, "no program given (put it after --)");
         return -EINVAL;

@@ -24,6 +24,7 @@ struct sbx_cli {
     const char *stdin_path;
     char **argv; /* the program and its arguments, inside the caller's argv */
     int pretty;
+    int serve; /* --serve: run requests from stdin, answer on stdout (sbx_server) */
     int help;
 };
 
