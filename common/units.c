@@ -76,7 +76,7 @@ int units_parse_size(const char *text, uint64_t *out_bytes)
 
 int units_parse_duration_ms(const char *text, uint64_t *out_ms)
 {
-    uint64_t whole = 0, frac = 0, frac_scale = 1;
+    uint64_t whole = 0, frac = 0, frac_scale = 1, ms, mult;
     const char *p = text;
 
     if (!p || !(isdigit((unsigned char)*p) || *p == '.'))
@@ -104,10 +104,14 @@ int units_parse_duration_ms(const char *text, uint64_t *out_ms)
         *out_ms = whole;
         return 0;
     }
-    if (*p == 's')
+    ms = whole * 1000 + (frac * 1000 + frac_scale / 2) / frac_scale;
+    mult = *p == 'm' ? 60 : *p == 'h' ? 3600 : *p == 'd' ? 86400 : 1;
+    if (*p == 's' || mult > 1)
         p++;
     if (*p)
         return -EINVAL;
-    *out_ms = whole * 1000 + (frac * 1000 + frac_scale / 2) / frac_scale;
+    if (ms > UINT64_MAX / mult)
+        return -ERANGE;
+    *out_ms = ms * mult;
     return 0;
 }

@@ -11,7 +11,8 @@
 /* "123", "64K", "256M", "2G" (powers of 1024). Returns 0 or -EINVAL / -ERANGE. */
 int units_parse_size(const char *text, uint64_t *out_bytes);
 
-/* "2", "0.5", "1.25s", "250ms" -> milliseconds. Returns 0 or -EINVAL / -ERANGE. */
+/* "2", "0.5", "1.25s", "250ms", "5m", "1.5h", "1d" -> milliseconds (no suffix: seconds).
+ * Returns 0 or -EINVAL / -ERANGE. */
 int units_parse_duration_ms(const char *text, uint64_t *out_ms);
 
 /* A plain non-negative decimal integer. Returns 0 or -EINVAL / -ERANGE. */

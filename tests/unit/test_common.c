@@ -35,7 +35,11 @@ static void test_durations(struct tap *t)
     tap_ok(t, units_parse_duration_ms(".1", &v) == 0 && v == 100, ".1");
     tap_ok(t, units_parse_duration_ms("1.5ms", &v) == -EINVAL, "fractional ms rejected");
     tap_ok(t, units_parse_duration_ms("1.", &v) == -EINVAL, "dangling dot rejected");
-    tap_ok(t, units_parse_duration_ms("3h", &v) == -EINVAL, "unknown unit rejected");
+    tap_ok(t, units_parse_duration_ms("3w", &v) == -EINVAL, "unknown unit rejected");
+    tap_ok(t, units_parse_duration_ms("5m", &v) == 0 && v == 300000, "5m -> minutes");
+    tap_ok(t, units_parse_duration_ms("1.5h", &v) == 0 && v == 5400000, "1.5h");
+    tap_ok(t, units_parse_duration_ms("1d", &v) == 0 && v == 86400000, "1d");
+    tap_ok(t, units_parse_duration_ms("99999999999999999d", &v) == -ERANGE, "days overflow");
     tap_ok(t, units_parse_uint("42", 100, &v) == 0 && v == 42, "uint");
     tap_ok(t, units_parse_uint("101", 100, &v) == -ERANGE, "uint above max");
     tap_ok(t, units_parse_uint("4x", 100, &v) == -EINVAL, "uint junk");

@@ -312,6 +312,7 @@ static void test_structure_errors(struct tap *t)
     expect_error(t, "worker:\n  slots: 2\n  slots: 3\n",
                  "runq.yaml:3: duplicate key \"slots\" (first on line 2)");
     expect_error(t, "worker:\n  slots: &n 2\n", "runq.yaml:2: anchors are not supported");
+    expect_error(t, "? [worker]\n: {}\n", "runq.yaml:1: mapping keys must be scalars");
     expect_error(t, "worker:\n  slots: !!int 2\n", "runq.yaml:2: tags are not supported");
     expect_error(t, "worker: {}\n---\nworker: {}\n",
                  "runq.yaml:2: only one YAML document is allowed");

@@ -241,6 +241,7 @@ static void test_validation(struct tap *t)
     expect_error(t, "a: python3\n", "languages.yaml:1: a: expected a mapping");
     expect_error(t, "- a\n", "languages.yaml:1: expected a mapping of language names");
     expect_error(t, "# nothing\n", "languages.yaml: no languages defined");
+    expect_error(t, "{}\n", "languages.yaml: no languages defined");
     expect_error(t, LANG("a", "") LANG("a", ""),
                  "languages.yaml:5: duplicate key \"a\" (first on line 1)");
     expect_error(t, "a:\n  run: *x\n", "languages.yaml:2: aliases are not supported");
