@@ -56,12 +56,13 @@ static int check_core_pattern(const struct sbx_slot_config *cfg, char *err, size
 }
 
 /* A launcher that died took its zygote and so its pid namespace with it: whatever is left in
- * the group is on its way out. Anything else is not ours to kill. */
+ * the group is on its way out, but the orphaned zygote holds a pid until the host's init
+ * reaps it (seen to take over a second). Anything else is not ours to kill. */
 static int wait_empty(struct sbx_cgroup *cg)
 {
     int i, r;
 
-    for (i = 0; i < 200; i++) {
+    for (i = 0; i < 2000; i++) { /* 10 s */
         if ((r = sbx_cg_is_empty(cg)) != 0)
             return r < 0 ? r : 0;
         usleep(5000);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker's slot pool against the real runq-sandbox: runs in parallel slots from one event
+ * loop, -EBUSY when all are taken, cancel kills a run and the slot comes back, close ends
+ * every slot process cleanly (their cgroups removed). */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "slot_pool.h"
+#include "tap.h"
+
+#define FIRST_SLOT 32
+
+struct outcome {
+    int done, status;
+    char stdout_text[64];
+    char sandbox_status[32];
+};
+
+static const char *field(json_t *result, const char *key)
+{
+    const char *s = json_string_value(json_object_get(result, key));
+    return s ? s : "";
+}
+
+static void on_run(int status, json_t *answer, void *data)
+{
+    struct outcome *o = data;
+    json_t *result = json_object_get(answer, "result");
+
+    o->done = 1;
+    o->status = status;
+    snprintf(o->stdout_text, sizeof(o->stdout_text), "%s", field(result, "stdout"));
+    snprintf(o->sandbox_status, sizeof(o->sandbox_status), "%s", field(result, "status"));
+    json_decref(answer);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until cond() holds or timeout_ms passes; returns cond(). */
+static int run_until(uv_loop_t *loop, int (*cond)(void *), void *arg, unsigned timeout_ms)
+{
+    uv_timer_t tick;
+    uint64_t end = uv_now(loop) + timeout_ms;
+    int ok;
+
+    uv_timer_init(loop, &tick);
+    uv_timer_start(&tick, on_tick, 10, 10);
+    while (!(ok = cond(arg)) && uv_now(loop) < end)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&tick, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return ok;
+}
+
+static struct slot_pool *the_pool;
+static int all_idle(void *arg)
+{
+    return slot_pool_idle(the_pool) == *(unsigned *)arg;
+}
+static int is_done(void *arg)
+{
+    return ((struct outcome *)arg)->done;
+}
+static int both_done(void *arg)
+{
+    struct outcome *o = arg;
+    return o[0].done && o[1].done;
+}
+static void on_closed(void *data)
+{
+    *(int *)data = 1;
+}
+static int flag_set(void *arg)
+{
+    return *(int *)arg;
+}
+
+static json_t *request(const char *script)
+{
+    return json_pack("{s:[s,s,s], s:{s:i}}", "argv", "sh", "-c", script, "limits", "wall_ms",
+                     60000);
+}
+
+int main(int argc, char **argv)
+{
+    struct slot_pool_options o = {argc > 1 ? argv[1] : NULL, 2, FIRST_SLOT, 60000, "runq",
+                                  NULL, 0};
+    struct outcome two[2] = {{0}}, busy = {0}, cancelled = {0}, after = {0};
+    unsigned idle = 2, slot = 0;
+    uv_loop_t loop;
+    struct tap t = {0};
+    int closed = 0, ok;
+    json_t *a = request("sleep 0.2; echo A"), *b = request("echo B"),
+           *c = request("echo C"), *d = request("sleep 30");
+
+    uv_loop_init(&loop);
+    if (!tap_ok(&t, slot_pool_new(&loop, &o, &the_pool) == 0, "pool of 2 slots"))
+        return tap_done(&t);
+    tap_ok(&t, run_until(&loop, all_idle, &idle, 10000), "both slot processes come up");
+    tap_ok(&t, slot_pool_run(the_pool, a, on_run, &two[0], NULL) == 0 &&
+                   slot_pool_run(the_pool, b, on_run, &two[1], NULL) == 0,
+           "two runs start at once");
+    tap_ok(&t, slot_pool_run(the_pool, c, on_run, &busy, NULL) == -EBUSY,
+           "a third is refused with -EBUSY while both slots are busy");
+    tap_ok(&t, run_until(&loop, both_done, two, 10000) && two[0].status == 0 &&
+                   strcmp(two[0].stdout_text, "A\n") == 0 && strcmp(two[1].stdout_text, "B\n") == 0,
+           "both answers arrive, each to its own callback");
+    ok = slot_pool_run(the_pool, d, on_run, &cancelled, &slot) == 0;
+    tap_ok(&t, ok && slot >= FIRST_SLOT && slot < FIRST_SLOT + 2, "a long run starts in slot %u",
+           slot);
+    tap_ok(&t, run_until(&loop, all_idle, &(unsigned){1}, 2000) &&
+                   slot_pool_cancel(the_pool, slot) == 0,
+           "it can be cancelled");
+    tap_ok(&t, run_until(&loop, is_done, &cancelled, 5000) && cancelled.status == -ECANCELED,
+           "its callback gets -ECANCELED");
+    tap_ok(&t, run_until(&loop, all_idle, &idle, 10000), "the cancelled slot comes back");
+    tap_ok(&t, slot_pool_run(the_pool, c, on_run, &after, NULL) == 0 &&
+                   run_until(&loop, is_done, &after, 10000) && after.status == 0 &&
+                   strcmp(after.sandbox_status, "ok") == 0,
+           "and runs again");
+    slot_pool_close(the_pool, on_closed, &closed);
+    tap_ok(&t, run_until(&loop, flag_set, &closed, 10000), "close completes");
+    tap_ok(&t, uv_loop_close(&loop) == 0, "no handle left on the loop");
+    tap_ok(&t, access("/sys/fs/cgroup/memory/runq/slot-32", F_OK) != 0 &&
+                   access("/sys/fs/cgroup/memory/runq/slot-33", F_OK) != 0 &&
+                   access("/sys/fs/cgroup/runq/slot-32", F_OK) != 0,
+           "slot processes exited cleanly and removed their cgroups");
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    return tap_done(&t);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_scripts: Lua sources (see queue_scripts.h). Job hash fields: spec, state (queued,
+ * running, completed, failed, cancelled), attempts (times started), abandoned (times taken
+ * back from a dead worker), worker, cancel ("1" once asked), reason, result, created_ms,
+ * started_ms, finished_ms. Redis runs each script atomically: no half-applied step. */
+#include "queue_scripts.h"
+
+#include <stddef.h>
+
+/* enqueue. KEYS[1] pending, KEYS[2] job hash, KEYS[3] idempotency key (optional).
+ * ARGV[1] id, ARGV[2] spec JSON, ARGV[3] now ms, ARGV[4] max depth (0: none),
+ * ARGV[5] idempotency ttl ms.
+ * Returns {"ok", id, depth} | {"dup", existing id} | {"full", depth} | {"exists", id} (an id
+ * collision: the caller draws another). The idempotency check comes first, so a retried
+ * enqueue is answered "dup" even when the queue has filled up since. */
+static const char enqueue_lua[] =
+    "if KEYS[3] then\n"
+    "  local old = redis.call('GET', KEYS[3])\n"
+    "  if old then return {'dup', old} end\n"
+    "end\n"
+    "local max = tonumber(ARGV[4])\n"
+    "if max > 0 then\n"
+    "  local n = redis.call('LLEN', KEYS[1])\n"
+    "  if n >= max then return {'full', n} end\n"
+    "end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', ARGV[1]} end\n"
+    "redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'state', 'queued', 'attempts', 0,\n"
+    "           'abandoned', 0, 'created_ms', ARGV[3])\n"
+    "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5]) end\n"
+    "return {'ok', ARGV[1], redis.call('LPUSH', KEYS[1], ARGV[1])}\n";
+
+/* start (mark running), after BLMOVE put the id in the worker's processing list.
+ * KEYS[1] job hash, KEYS[2] processing list. ARGV[1] id, ARGV[2] worker, ARGV[3] now ms,
+ * ARGV[4] results ttl ms (for a job found cancelled).
+ * Returns {"ok", spec, attempts} | {"gone"} (no hash) | {"cancelled"} | {"done", state}
+ * (already finished, e.g. acked late by a worker presumed dead); all but "ok" also remove the
+ * id from the processing list, so the caller simply moves on. */
+static const char start_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'gone'}\n"
+    "end\n"
+    "local st = redis.call('HGET', KEYS[1], 'state')\n"
+    "if st == 'completed' or st == 'failed' or st == 'cancelled' then\n"
+    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'done', st}\n"
+    "end\n"
+    "if redis.call('HGET', KEYS[1], 'cancel') == '1' then\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_ms', ARGV[3])\n"
+    "  if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end\n"
+    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'cancelled'}\n"
+    "end\n"
+    "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
+    "redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[2], 'started_ms', ARGV[3])\n"
+    "return {'ok', redis.call('HGET', KEYS[1], 'spec'), a}\n";
+
+/* finish (ack), once the result is durable in PostgreSQL.
+ * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] pending, KEYS[4] dead.
+ * ARGV[1] id, ARGV[2] final state, ARGV[3] result JSON, ARGV[4] now ms, ARGV[5] results ttl ms
+ * (0: keep), ARGV[6] events channel, ARGV[7] event message.
+ * Returns 1, or 0 when the id was no longer in the processing list (taken back as orphaned):
+ * it is then also removed from pending and dead, so the stored result is not run again. */
+static const char finish_lua[] =
+    "local mine = redis.call('LREM', KEYS[2], 0, ARGV[1])\n"
+    "if mine == 0 then\n"
+    "  redis.call('LREM', KEYS[3], 0, ARGV[1]); redis.call('LREM', KEYS[4], 0, ARGV[1])\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'state', ARGV[2], 'result', ARGV[3], 'finished_ms', ARGV[4])\n"
+    "redis.call('HDEL', KEYS[1], 'reason')\n"
+    "if tonumber(ARGV[5]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end\n"
+    "redis.call('PUBLISH', ARGV[6], ARGV[7])\n"
+    "if mine > 0 then return 1 end\n"
+    "return 0\n";
+
+/* recover the processing list of a worker whose heartbeat expired (one queue).
+ * KEYS[1] the worker's processing list, KEYS[2] pending, KEYS[3] dead.
+ * ARGV[1] worker, ARGV[2] max attempts, ARGV[3] now ms, ARGV[4] job key prefix
+ * ("runq:{Q}:job:"), ARGV[5] results ttl ms.
+ * Each id: abandoned += 1; a job asked to cancel becomes cancelled; a job started
+ * max-attempts times goes to dead as failed with reason "abandoned by worker <w> <n> times";
+ * any other goes back to the consuming end of pending (state queued), oldest first.
+ * attempts is not changed: it counts starts and the next start adds one.
+ * Returns {requeued, dead, cancelled}. */
+static const char recover_lua[] =
+    "local rq, dead, cx = 0, 0, 0\n"
+    "while true do\n"
+    "  local id = redis.call('LPOP', KEYS[1])\n"
+    "  if not id then break end\n"
+    "  local job = ARGV[4] .. id\n"
+    "  local st = redis.call('HGET', job, 'state')\n"
+    "  if st == 'queued' or st == 'running' then\n"
+    "    local ab = redis.call('HINCRBY', job, 'abandoned', 1)\n"
+    "    local att = tonumber(redis.call('HGET', job, 'attempts') or '0')\n"
+    "    if redis.call('HGET', job, 'cancel') == '1' then\n"
+    "      redis.call('HSET', job, 'state', 'cancelled', 'finished_ms', ARGV[3])\n"
+    "      if tonumber(ARGV[5]) > 0 then redis.call('PEXPIRE', job, ARGV[5]) end\n"
+    "      cx = cx + 1\n"
+    "    elseif att >= tonumber(ARGV[2]) then\n"
+    "      redis.call('HSET', job, 'state', 'failed', 'finished_ms', ARGV[3], 'reason',\n"
+    "                 'abandoned by worker ' .. ARGV[1] .. ' ' .. ab .. ' times')\n"
+    "      redis.call('LPUSH', KEYS[3], id); dead = dead + 1\n"
+    "    else\n"
+    "      redis.call('HSET', job, 'state', 'queued'); redis.call('HDEL', job, 'worker')\n"
+    "      redis.call('RPUSH', KEYS[2], id); rq = rq + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {rq, dead, cx}\n";
+
+/* cancel. KEYS[1] job hash, KEYS[2] pending. ARGV[1] id, ARGV[2] now ms, ARGV[3] results
+ * ttl ms, ARGV[4] control channel prefix ("runq:control:"), ARGV[5] events channel,
+ * ARGV[6] event message, ARGV[7] control message.
+ * Sets cancel=1, then: still pending -> removed, state cancelled, event published,
+ * returns {"cancelled"}; running -> control message to runq:control:<worker>, returns
+ * {"running", worker}; fetched but not started -> {"flagged"} (start will see the flag);
+ * already finished -> {"finished", state}; no such job -> {"missing"}. */
+static const char cancel_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
+    "local st = redis.call('HGET', KEYS[1], 'state')\n"
+    "if st == 'completed' or st == 'failed' or st == 'cancelled' then\n"
+    "  return {'finished', st}\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'cancel', '1')\n"
+    "if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_ms', ARGV[2])\n"
+    "  if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end\n"
+    "  redis.call('PUBLISH', ARGV[5], ARGV[6])\n"
+    "  return {'cancelled'}\n"
+    "end\n"
+    "if st == 'running' then\n"
+    "  local w = redis.call('HGET', KEYS[1], 'worker')\n"
+    "  redis.call('PUBLISH', ARGV[4] .. w, ARGV[7])\n"
+    "  return {'running', w}\n"
+    "end\n"
+    "return {'flagged'}\n";
+
+/* adopt: an id in this worker's processing list that it does not run (BLMOVE's reply lost
+ * to a disconnect, or a previous process of the same name). KEYS[1] processing list.
+ * ARGV[1] worker, ARGV[2] job key prefix. Returns the oldest such id, or nil. */
+static const char adopt_lua[] =
+    "local ids = redis.call('LRANGE', KEYS[1], 0, -1)\n"
+    "for i = #ids, 1, -1 do\n"
+    "  local f = redis.call('HMGET', ARGV[2] .. ids[i], 'state', 'worker')\n"
+    "  if f[1] ~= 'running' or f[2] ~= ARGV[1] then return ids[i] end\n"
+    "end\n"
+    "return false\n";
+
+/* depth. KEYS[1] pending, KEYS[2] dead. Returns {LLEN pending, LLEN dead}. */
+static const char depth_lua[] =
+    "return {redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2])}\n";
+
+static const struct {
+    const char *name, *text;
+} scripts[QUEUE_SCRIPT_COUNT] = {
+    [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua}, [QUEUE_SCRIPT_START] = {"start", start_lua},
+    [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},    [QUEUE_SCRIPT_RECOVER] = {"recover", recover_lua},
+    [QUEUE_SCRIPT_CANCEL] = {"cancel", cancel_lua},    [QUEUE_SCRIPT_ADOPT] = {"adopt", adopt_lua},
+    [QUEUE_SCRIPT_DEPTH] = {"depth", depth_lua},
+};
+
+const char *queue_script_text(enum queue_script s)
+{
+    return (unsigned)s < QUEUE_SCRIPT_COUNT ? scripts[s].text : NULL;
+}
+
+const char *queue_script_name(enum queue_script s)
+{
+    return (unsigned)s < QUEUE_SCRIPT_COUNT ? scripts[s].name : "?";
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* queue_scripts: the Lua scripts of the Redis queue (text only; rq sends them).
+ * Each script touches the keys of one queue only (all hash-tagged {Q}); job hashes are named
+ * from ARGV's job prefix + id inside the script, which stays in the queue's slot.
+ * Does: hold the script sources and their names.
+ * Must not: do I/O, know about hiredis, or hold key names (common/keys builds them). */
+#ifndef RUNQ_WORKER_QUEUE_SCRIPTS_H
+#define RUNQ_WORKER_QUEUE_SCRIPTS_H
+
+enum queue_script {
+    QUEUE_SCRIPT_ENQUEUE,
+    QUEUE_SCRIPT_START,
+    QUEUE_SCRIPT_FINISH,
+    QUEUE_SCRIPT_RECOVER,
+    QUEUE_SCRIPT_CANCEL,
+    QUEUE_SCRIPT_ADOPT,
+    QUEUE_SCRIPT_DEPTH,
+    QUEUE_SCRIPT_COUNT
+};
+
+/* The Lua source of script s (static text), or NULL when s is out of range. */
+const char *queue_script_text(enum queue_script s);
+
+/* A short name for logs ("enqueue", "start", ...), or "?" when s is out of range. */
+const char *queue_script_name(enum queue_script s);
+
+#endif
