@@ -189,6 +189,18 @@ static int load_limits(struct loader *ld, const struct yaml_tree_pair *p, const 
     return 0;
 }
 
+/* Why f cannot be a file of /box named on a command line, or NULL if it can. */
+static const char *plain_name_problem(const char *f)
+{
+    if (!f[0] || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
+        return "expected a plain file name (no '/', not \".\" or \"..\")";
+    if (f[0] == '-')
+        return "a file name must not start with '-' (it would read as an option)";
+    if (strlen(f) > 255)
+        return "file name longer than 255 bytes";
+    return NULL;
+}
+
 static int load_file_name(struct loader *ld, const struct yaml_tree_pair *p, struct language *l)
 {
     const char *problem = yaml_tree_scalar_problem(p->value);
@@ -196,12 +208,8 @@ static int load_file_name(struct loader *ld, const struct yaml_tree_pair *p, str
     char key[160];
 
     snprintf(key, sizeof(key), "%s.file", l->name);
-    if (!problem && (!f[0] || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0))
-        problem = "expected a plain file name (no '/', not \".\" or \"..\")";
-    else if (!problem && f[0] == '-')
-        problem = "a file name must not start with '-' (it would read as an option)";
-    else if (!problem && strlen(f) > 255)
-        problem = "file name longer than 255 bytes";
+    if (!problem)
+        problem = plain_name_problem(f);
     if (problem)
         return fail(ld, p->key_line, key, "%s", problem);
     return (l->file = strdup(f)) ? 0 : oom(ld);
@@ -248,10 +256,36 @@ static int load_language(struct loader *ld, size_t self, const struct yaml_tree_
             r = load_limits(ld, p, l->name, &l->limits);
         else if (strcmp(p->key, "compile_limits") == 0)
             r = load_limits(ld, p, l->name, &l->compile_limits);
+        else if (strcmp(p->key, "artifacts") == 0)
+            r = load_strv(ld, p, l->name, &l->artifacts);
         else
             r = unknown_key(ld, p, l->name);
         if (r < 0)
             return r;
+    }
+    return 0;
+}
+
+/* What a compile step leaves for the run step: required with compile, meaningless without. */
+static int check_artifacts(struct loader *ld, const struct language *l,
+                           const struct yaml_tree_pair *lp)
+{
+    const struct yaml_tree_pair *p = yaml_tree_get(lp->value, "artifacts");
+    char key[160];
+    size_t i;
+
+    snprintf(key, sizeof(key), "%s.artifacts", l->name);
+    if (l->compile && (!l->artifacts || !l->artifacts[0]))
+        return fail(ld, p ? p->key_line : lp->key_line, key,
+                    "a compiled language must name its artifacts");
+    if (!l->compile && p)
+        return fail(ld, p->key_line, key, "set without compile");
+    for (i = 0; l->artifacts && l->artifacts[i]; i++) {
+        const char *problem = plain_name_problem(l->artifacts[i]);
+        if (problem) {
+            snprintf(key, sizeof(key), "%s.artifacts[%zu]", l->name, i);
+            return fail(ld, p->value->items[i]->line, key, "%s", problem);
+        }
     }
     return 0;
 }
@@ -282,6 +316,8 @@ static int check_language(struct loader *ld, size_t self, const struct yaml_tree
         snprintf(key, sizeof(key), "%s.compile_limits", l->name);
         return fail(ld, p->key_line, key, "set without compile");
     }
+    if ((r = check_artifacts(ld, l, lp)) < 0)
+        return r;
     if (!l->aliases && !(l->aliases = calloc(1, sizeof(char *))))
         return oom(ld);
     p = yaml_tree_get(lp->value, "aliases");
@@ -359,6 +395,7 @@ void languages_free(struct languages *table)
         strv_free(l->version);
         strv_free(l->compile);
         strv_free(l->run);
+        strv_free(l->artifacts);
     }
     free(table->items);
     table->items = NULL;

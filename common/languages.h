@@ -25,6 +25,7 @@ struct language {
     char *file;     /* plain file name the source is written to: no '/', not "." or ".." */
     char **compile; /* NULL for interpreted languages */
     char **run;
+    char **artifacts; /* what compile leaves in /box for run (plain names); NULL without compile */
     struct config_limits limits;         /* overrides of limits.default; 0 = not set */
     struct config_limits compile_limits; /* for the compile step; 0 = not set */
     int line;                            /* where the language's key is in the file */

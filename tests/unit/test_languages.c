@@ -106,7 +106,9 @@ static void test_shipped(struct tap *t, const char *path)
            cpp->compile_limits.cpu_ms == 15000 && cpp->compile_limits.wall_ms == 30000 &&
                cpp->compile_limits.memory_kb == 524288 && cpp->compile_limits.pids == 0,
            "cpp compile_limits");
-    tap_ok(t, py->line == 6 && js->line == 12 && cpp->line == 30, "languages remember their line");
+    tap_ok(t, py->line == 7 && js->line == 13 && cpp->line == 32, "languages remember their line");
+    tap_ok(t, strv_eq(c->artifacts, (const char *[]){"main"}, 1) && !py->artifacts,
+           "compiled languages name their artifacts, interpreted ones none");
 
     tap_ok(t, languages_find(&tab, "python") == py, "find by name");
     tap_ok(t, languages_find(&tab, "PY") == py, "find by alias, ignoring case");
@@ -215,6 +217,13 @@ static void test_validation(struct tap *t)
                  "languages.yaml:5: a.compile[1]: expected a non-empty string");
     expect_error(t, LANG("a", "  compile:\n    - cc\n    - {o: main}\n"),
                  "languages.yaml:7: a.compile[1]: expected a scalar, found a mapping");
+    expect_error(t, LANG("a", "  compile: [cc, \"{file}\"]\n"),
+                 "languages.yaml:1: a.artifacts: a compiled language must name its artifacts");
+    expect_error(t, LANG("a", "  artifacts: [main]\n"),
+                 "languages.yaml:5: a.artifacts: set without compile");
+    expect_error(t, LANG("a", "  compile: [cc, \"{file}\"]\n  artifacts: [main, ../x]\n"),
+                 "languages.yaml:6: a.artifacts[1]: expected a plain file name (no '/', not "
+                 "\".\" or \"..\")");
     expect_error(t, LANG("a", "  compile: []\n"),
                  "languages.yaml:5: a.compile: expected at least the program");
     expect_error(t, LANG("a", "  compile: cc main.x\n"),
