@@ -9,6 +9,8 @@
 #define RUNQ_COMMON_JOB_H
 
 #include <jansson.h>
+
+#include "config.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,9 +23,6 @@
 #define JOB_JSON_VERSION 1 /* "version" of the canonical JSON */
 
 /* Resource limits asked for by the job; 0 = not given (the language/config default applies). */
-struct job_limits {
-    uint64_t cpu_ms, wall_ms, memory_kb, pids, output_kb, file_size_kb;
-};
 
 /* One file of the job. data is malloc'ed (never NULL, even when len is 0) and may contain
  * NUL bytes. name is NULL only for the single file of a job given as "source". */
@@ -43,7 +42,7 @@ struct job_spec {
     int has_stdin;
     char **args; /* nargs strings without NUL bytes; NULL when nargs == 0 */
     size_t nargs;
-    struct job_limits limits;
+    struct config_limits limits;
     char *queue;      /* "default" unless given */
     int priority;     /* JOB_PRIORITY_MIN..JOB_PRIORITY_MAX */
     json_t *metadata; /* any JSON value (json null included); NULL when absent */
@@ -52,7 +51,7 @@ struct job_spec {
 /* What the dispatcher accepts. Every maximum of 0 means "no maximum" (for limits this is
  * per key). The callbacks are called synchronously from job_spec_parse() with ctx. */
 struct job_policy {
-    struct job_limits maximum;
+    struct config_limits maximum;
     size_t max_body_bytes;   /* whole request body, checked before parsing */
     size_t max_source_bytes; /* sum of all decoded file sizes */
     size_t max_stdin_bytes;

@@ -27,16 +27,16 @@ static const char *const limit_keys[] = {"cpu_ms",    "wall_ms",      "memory_kb
                                          "output_kb", "file_size_kb", NULL};
 
 /* Same order as limit_keys. */
-static uint64_t *limit_ref(struct job_limits *l, size_t i)
+static uint64_t *limit_ref(struct config_limits *l, size_t i)
 {
     uint64_t *const refs[] = {&l->cpu_ms, &l->wall_ms,   &l->memory_kb,
                               &l->pids,   &l->output_kb, &l->file_size_kb};
     return refs[i];
 }
 
-static uint64_t limit_get(const struct job_limits *l, size_t i)
+static uint64_t limit_get(const struct config_limits *l, size_t i)
 {
-    struct job_limits copy = *l;
+    struct config_limits copy = *l;
 
     return *limit_ref(&copy, i);
 }
@@ -268,7 +268,7 @@ int job_field_args(const json_t *v, size_t max, struct job_spec *out, struct api
     return 0;
 }
 
-int job_field_limits(const json_t *v, const struct job_limits *max, struct job_limits *out,
+int job_field_limits(const json_t *v, const struct config_limits *max, struct config_limits *out,
                      struct api_error *e)
 {
     size_t i;
@@ -297,7 +297,7 @@ int job_field_limits(const json_t *v, const struct job_limits *max, struct job_l
     return 0;
 }
 
-json_t *job_field_limits_json(const struct job_limits *l)
+json_t *job_field_limits_json(const struct config_limits *l)
 {
     json_t *o = json_object();
     size_t i;

@@ -74,11 +74,11 @@ int job_field_language(const json_t *v, const struct job_policy *p, struct job_s
 int job_field_args(const json_t *v, size_t max, struct job_spec *out, struct api_error *e);
 
 /* *out from a "limits" object of positive integers; max NULL: no maxima. */
-int job_field_limits(const json_t *v, const struct job_limits *max, struct job_limits *out,
+int job_field_limits(const json_t *v, const struct config_limits *max, struct config_limits *out,
                      struct api_error *e);
 
 /* The limits that are given (non-zero) as a JSON object; NULL when out of memory. */
-json_t *job_field_limits_json(const struct job_limits *l);
+json_t *job_field_limits_json(const struct config_limits *l);
 
 /* out->queue from a name of 1..JOB_QUEUE_MAX bytes of [A-Za-z0-9._-] (a Redis key part). */
 int job_field_queue(const json_t *v, struct job_spec *out, struct api_error *e);

@@ -30,7 +30,7 @@ static struct job_policy policy(void)
     struct job_policy p = {.resolve_language = resolve, .queue_exists = queue_exists};
 
     /* cpu_ms, wall_ms, memory_kb, pids, output_kb, file_size_kb */
-    p.maximum = (struct job_limits){10000, 20000, 262144, 64, 1024, 2048};
+    p.maximum = (struct config_limits){10000, 20000, 262144, 64, 1024, 2048};
     p.max_source_bytes = 100;
     p.max_stdin_bytes = 50;
     p.max_files = 4;
