@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "job_plan.h"
 #include "slot_pool.h"
 #include "tap.h"
 
@@ -16,6 +17,8 @@ struct outcome {
     int done, status;
     char stdout_text[64];
     char sandbox_status[32];
+    json_t *result; /* kept when keep is set */
+    int keep;
 };
 
 static const char *field(json_t *result, const char *key)
@@ -33,6 +36,8 @@ static void on_run(int status, json_t *answer, void *data)
     o->status = status;
     snprintf(o->stdout_text, sizeof(o->stdout_text), "%s", field(result, "stdout"));
     snprintf(o->sandbox_status, sizeof(o->sandbox_status), "%s", field(result, "status"));
+    if (o->keep)
+        o->result = json_incref(result);
     json_decref(answer);
 }
 
@@ -86,6 +91,51 @@ static json_t *request(const char *script)
                      60000);
 }
 
+/* A C job the way the worker will run it: its plan's compile step, the artifact carried over,
+ * then the run step, each in whatever slot is free. */
+static void test_compiled_job(struct tap *t, uv_loop_t *loop, const char *languages_path)
+{
+    static const char src[] = "#include <stdio.h>\nint main(int c, char **v)"
+                              "{ printf(\"hello %s\\n\", c > 1 ? v[1] : \"?\"); return 0; }\n";
+    struct job_file file = {NULL, (unsigned char *)src, sizeof(src) - 1};
+    char *args[] = {(char *)"runq"};
+    struct config_limits defaults = {5000, 20000, 262144, 64, 1024, 16384};
+    struct outcome compiled = {.keep = 1}, ran = {0};
+    struct languages langs;
+    struct config_error err;
+    struct job_spec job;
+    struct job_plan plan;
+    json_t *req;
+    unsigned idle = 2;
+
+    memset(&job, 0, sizeof(job));
+    job.files = &file;
+    job.nfiles = 1;
+    job.args = args;
+    job.nargs = 1;
+    if (!tap_ok(t, languages_load(languages_path, &langs, &err) == 0 &&
+                       job_plan_build(&job, languages_find(&langs, "c"), &defaults, &plan) == 0,
+                "a C job's plan from the shipped languages.yaml"))
+        return;
+    run_until(loop, all_idle, &idle, 10000);
+    req = job_plan_request(&plan.compile);
+    tap_ok(t, slot_pool_run(the_pool, req, on_run, &compiled, NULL) == 0 &&
+                  run_until(loop, is_done, &compiled, 30000) &&
+                  strcmp(compiled.sandbox_status, "ok") == 0,
+           "compile step: gcc in the sandbox");
+    json_decref(req);
+    tap_ok(t, compiled.result && job_plan_take_artifacts(&plan, compiled.result) == 0,
+           "the artifact comes back from the compile step");
+    req = job_plan_request(&plan.run);
+    tap_ok(t, slot_pool_run(the_pool, req, on_run, &ran, NULL) == 0 &&
+                  run_until(loop, is_done, &ran, 10000) && strcmp(ran.stdout_text, "hello runq\n") == 0,
+           "run step: the compiled program runs with the job's args");
+    json_decref(req);
+    json_decref(compiled.result);
+    job_plan_free(&plan);
+    languages_free(&langs);
+}
+
 int main(int argc, char **argv)
 {
     struct slot_pool_options o = {argc > 1 ? argv[1] : NULL, 2, FIRST_SLOT, 60000, "runq",
@@ -123,6 +173,8 @@ int main(int argc, char **argv)
                    run_until(&loop, is_done, &after, 10000) && after.status == 0 &&
                    strcmp(after.sandbox_status, "ok") == 0,
            "and runs again");
+    if (argc > 2)
+        test_compiled_job(&t, &loop, argv[2]);
     slot_pool_close(the_pool, on_closed, &closed);
     tap_ok(&t, run_until(&loop, flag_set, &closed, 10000), "close completes");
     tap_ok(&t, uv_loop_close(&loop) == 0, "no handle left on the loop");
