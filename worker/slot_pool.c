@@ -18,7 +18,7 @@ struct slot {
     uv_pipe_t in, out; /* the child's stdin (we write) and stdout (we read) */
     uv_timer_t respawn;
     int proc_open, in_open, out_open, timer_open;
-    int alive, busy, cancelled, done;
+    int alive, ready, busy, cancelled, done; /* ready: the slot said so (first frame) */
     slot_run_cb cb;
     void *data;
     char *rbuf;
@@ -127,7 +127,7 @@ static void on_process_exit(uv_process_t *proc, int64_t status, int signal)
 {
     struct slot *s = proc->data;
 
-    s->alive = 0;
+    s->alive = s->ready = 0;
     if (!s->cancelled && !s->pool->closing)
         s->failures++;
     if (s->busy)
@@ -172,6 +172,16 @@ static int take_frames(struct slot *s)
         answer = json_loadb(s->rbuf + 4, len, 0, NULL);
         memmove(s->rbuf, s->rbuf + 4 + len, s->rlen - 4 - len);
         s->rlen -= 4 + len;
+        if (answer && !s->ready) {
+            /* The hello: ready, or why the slot could not open (the process then exits). */
+            const char *type = json_string_value(json_object_get(answer, "type"));
+            s->ready = type && strcmp(type, "ready") == 0;
+            if (!s->ready)
+                fprintf(stderr, "runq-worker: slot %u: %s\n", s->index,
+                        json_string_value(json_object_get(answer, "message")));
+            json_decref(answer);
+            continue;
+        }
         if (!answer || !s->busy) {
             json_decref(answer);
             return -EPROTO;
@@ -335,7 +345,7 @@ int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb, vo
     if (p->closing)
         return -ESHUTDOWN;
     for (i = 0; i < p->n && !s; i++)
-        if (p->slots[i].alive && !p->slots[i].busy)
+        if (p->slots[i].ready && !p->slots[i].busy)
             s = &p->slots[i];
     if (!s)
         return -EBUSY;
@@ -390,7 +400,7 @@ unsigned slot_pool_idle(const struct slot_pool *p)
     unsigned i, idle = 0;
 
     for (i = 0; i < p->n; i++)
-        idle += p->slots[i].alive && !p->slots[i].busy;
+        idle += p->slots[i].ready && !p->slots[i].busy;
     return idle;
 }
 

@@ -38,6 +38,19 @@ static int start(struct server *s, const char *exe)
     return s->pid > 0 ? 0 : -1;
 }
 
+static json_t *hello(struct server *s)
+{
+    char *text = NULL;
+    size_t len;
+    json_t *j;
+
+    if (sbx_frame_read(s->from, &text, &len) < 0)
+        return NULL;
+    j = json_loadb(text, len, 0, NULL);
+    free(text);
+    return j;
+}
+
 /* Sends one request, returns the answer (caller decrefs) or NULL. */
 static json_t *ask(struct server *s, const char *request)
 {
@@ -72,6 +85,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || !tap_ok(&t, start(&s, argv[1]) == 0, "start runq-sandbox --serve"))
         return tap_done(&t);
+    j = hello(&s);
+    tap_ok(&t, j && is(j, "type", NULL, "ready") &&
+                   json_integer_value(json_object_get(j, "slot")) == 23,
+           "it says ready, with its slot, once the slot is open");
+    json_decref(j);
     /* "MiAz" is base64 of "2 3". */
     j = ask(&s, "{\"argv\": [\"sh\", \"-c\", \"read a b; echo $((a + b))\"], \"stdin\": \"MiAz\"}");
     tap_ok(&t, j && is(j, "type", NULL, "result") &&

@@ -140,12 +140,15 @@ static int serve(const struct sbx_cli *c)
     char err[512] = "";
     int r;
 
+    signal(SIGPIPE, SIG_IGN); /* a vanished worker is an EPIPE to report, not a crash */
     if (sbx_slot_open(&slot, &c->slot, err, sizeof(err)) < 0) {
         fprintf(stderr, "runq-sandbox: %s\n", err);
+        (void)sbx_server_hello(1, c->slot.slot, err);
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN); /* a vanished worker is an EPIPE to report, not a crash */
-    r = sbx_server_run(&slot, 0, 1);
+    r = sbx_server_hello(1, c->slot.slot, NULL);
+    if (r == 0)
+        r = sbx_server_run(&slot, 0, 1);
     sbx_slot_close(&slot, 1);
     if (r < 0)
         fprintf(stderr, "runq-sandbox: --serve: %s\n", strerror(-r));

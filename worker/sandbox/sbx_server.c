@@ -88,6 +88,14 @@ static int answer(struct sbx_slot *slot, const char *text, size_t len, int out)
                                  : NULL);
 }
 
+int sbx_server_hello(int out, unsigned slot, const char *error)
+{
+    return send_json(out, error ? json_pack("{s:s, s:I, s:s}", "type", "error", "slot",
+                                            (json_int_t)slot, "message", error)
+                                : json_pack("{s:s, s:I}", "type", "ready", "slot",
+                                            (json_int_t)slot));
+}
+
 int sbx_server_run(struct sbx_slot *slot, int in, int out)
 {
     for (;;) {
