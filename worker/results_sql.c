@@ -14,40 +14,45 @@
 /* A timestamptz column as microseconds since the epoch (extract() is numeric: exact). */
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
-static const char *const statuses[] = {"queued", "running", "completed", "failed", "cancelled",
-                                       NULL};
+static const char *const statuses[] = {"queued", "running",   "completed",
+                                       "failed", "cancelled", NULL};
 
 static const char upsert_sql[] =
     "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
     "    spec_summary, result, created_at, started_at, finished_at, metadata)\n"
     "VALUES ($1, $2, $3, $4, $5::smallint, $6::int, $7, coalesce($8::jsonb, '{}'::jsonb),\n"
-    "    $9::jsonb, coalesce(" TS(10) ", now()), " TS(11) ", " TS(12) ", $13::jsonb)\n"
-    "ON CONFLICT (id) DO UPDATE SET\n"
-    "    queue = EXCLUDED.queue, language = EXCLUDED.language, status = EXCLUDED.status,\n"
-    "    priority = EXCLUDED.priority, attempts = EXCLUDED.attempts, worker = EXCLUDED.worker,\n"
-    "    spec_summary = EXCLUDED.spec_summary, result = EXCLUDED.result,\n"
-    "    started_at = coalesce(EXCLUDED.started_at, j.started_at),\n"
-    "    finished_at = EXCLUDED.finished_at, metadata = EXCLUDED.metadata\n"
-    "WHERE j.attempts <= EXCLUDED.attempts\n"
-    "RETURNING id, attempts, status";
+    "    $9::jsonb, coalesce(" TS(10) ", now()), " TS(11) ", " TS(
+        12) ", $13::jsonb)\n"
+            "ON CONFLICT (id) DO UPDATE SET\n"
+            "    queue = EXCLUDED.queue, language = EXCLUDED.language, status = EXCLUDED.status,\n"
+            "    priority = EXCLUDED.priority, attempts = EXCLUDED.attempts, worker = "
+            "EXCLUDED.worker,\n"
+            "    spec_summary = EXCLUDED.spec_summary, result = EXCLUDED.result,\n"
+            "    started_at = coalesce(EXCLUDED.started_at, j.started_at),\n"
+            "    finished_at = EXCLUDED.finished_at, metadata = EXCLUDED.metadata\n"
+            "WHERE j.attempts <= EXCLUDED.attempts\n"
+            "RETURNING id, attempts, status";
 
 static const char running_sql[] =
     "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
     "    spec_summary, result, created_at, started_at, finished_at, metadata)\n"
     "VALUES ($1, $2, $3, $4, $5::smallint, $6::int, $7, coalesce($8::jsonb, '{}'::jsonb),\n"
-    "    NULL, coalesce(" TS(9) ", now()), coalesce(" TS(10) ", now()), NULL, $11::jsonb)\n"
-    "ON CONFLICT (id) DO UPDATE SET\n"
-    "    status = EXCLUDED.status, attempts = EXCLUDED.attempts, worker = EXCLUDED.worker,\n"
-    "    started_at = EXCLUDED.started_at, finished_at = NULL, result = NULL\n"
-    "WHERE j.attempts < EXCLUDED.attempts\n"
-    "    OR (j.attempts = EXCLUDED.attempts AND j.status IN ('queued', 'running'))\n"
-    "RETURNING id, attempts, status";
+    "    NULL, coalesce(" TS(9) ", now()), coalesce(" TS(
+        10) ", now()), NULL, $11::jsonb)\n"
+            "ON CONFLICT (id) DO UPDATE SET\n"
+            "    status = EXCLUDED.status, attempts = EXCLUDED.attempts, worker = "
+            "EXCLUDED.worker,\n"
+            "    started_at = EXCLUDED.started_at, finished_at = NULL, result = NULL\n"
+            "WHERE j.attempts < EXCLUDED.attempts\n"
+            "    OR (j.attempts = EXCLUDED.attempts AND j.status IN ('queued', 'running'))\n"
+            "RETURNING id, attempts, status";
 
 static const char history_select[] =
     "SELECT id, queue, language, status, priority, attempts, worker, spec_summary, result,\n"
-    "    metadata, " US("created_at") ", " US("started_at") ", " US("finished_at") ",\n"
-    "    " US("created_at") "::text || ':' || id AS cursor\n"
-    "FROM jobs\nWHERE true";
+    "    metadata, " US("created_at") ", " US("started_at") ", " US(
+        "finished_at") ",\n"
+                       "    " US("created_at") "::text || ':' || id AS cursor\n"
+                                               "FROM jobs\nWHERE true";
 
 static const char stats_head[] =
     "WITH f AS (\n"
@@ -129,8 +134,8 @@ static int add_time(struct results_query *q, int64_t us)
 static int job_valid(const struct results_job *j)
 {
     return j && id_valid(j->id) && j->queue && *j->queue && j->language && *j->language &&
-           j->priority >= JOB_PRIORITY_MIN && j->priority <= JOB_PRIORITY_MAX &&
-           j->attempts >= 0 && j->created_us >= 0 && j->started_us >= 0 && j->finished_us >= 0;
+           j->priority >= JOB_PRIORITY_MIN && j->priority <= JOB_PRIORITY_MAX && j->attempts >= 0 &&
+           j->created_us >= 0 && j->started_us >= 0 && j->finished_us >= 0;
 }
 
 /* $1..$8: the columns both writers share. */
@@ -239,12 +244,16 @@ int results_sql_history(const struct results_filter *flt, struct results_query *
     if (r >= 0 && flt->language && (r = add_param(q, flt->language)) > 0)
         fprintf(f, " AND language = $%d", r);
     if (r >= 0 && flt->since_us && (r = add_int(q, flt->since_us)) > 0)
-        fprintf(f, " AND created_at >= ('epoch'::timestamptz + $%d::bigint"
-                  " * interval '1 microsecond')", r);
+        fprintf(f,
+                " AND created_at >= ('epoch'::timestamptz + $%d::bigint"
+                " * interval '1 microsecond')",
+                r);
     if (r >= 0 && cursor_id && (a = r = add_int(q, cursor_us)) > 0 &&
         (b = r = add_param(q, cursor_id)) > 0)
-        fprintf(f, "\n    AND (created_at, id) < ('epoch'::timestamptz + $%d::bigint"
-                   " * interval '1 microsecond', $%d)", a, b);
+        fprintf(f,
+                "\n    AND (created_at, id) < ('epoch'::timestamptz + $%d::bigint"
+                " * interval '1 microsecond', $%d)",
+                a, b);
     if (r >= 0 && (r = add_int(q, limit)) > 0)
         fprintf(f, "\nORDER BY created_at DESC, id DESC\nLIMIT $%d::int", r);
     if (fclose(f) != 0 || !q->sql)
@@ -267,8 +276,10 @@ int results_sql_stats(const char *language, int64_t since_us, struct results_que
     if (language && (r = add_param(q, language)) > 0)
         fprintf(f, "\n        AND language = $%d", r);
     if (r >= 0 && since_us && (r = add_int(q, since_us)) > 0)
-        fprintf(f, "\n        AND finished_at >= ('epoch'::timestamptz + $%d::bigint"
-                  " * interval '1 microsecond')", r);
+        fprintf(f,
+                "\n        AND finished_at >= ('epoch'::timestamptz + $%d::bigint"
+                " * interval '1 microsecond')",
+                r);
     fputs(stats_tail, f);
     if (fclose(f) != 0 || !q->sql)
         r = -ENOMEM;
@@ -296,10 +307,9 @@ json_t *results_spec_summary(const struct job_spec *s)
     for (size_t i = 0; i < s->nfiles; i++)
         source += s->files[i].len;
     limits = job_field_limits_json(&s->limits);
-    o = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:o?, s:s?, s:i}", "language", s->language,
-                  "nfiles", (json_int_t)s->nfiles, "source_bytes", (json_int_t)source,
-                  "stdin_bytes", (json_int_t)(s->has_stdin ? s->stdin_len : 0), "nargs",
-                  (json_int_t)s->nargs, "limits", limits, "queue", s->queue, "priority",
-                  s->priority);
+    o = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:o?, s:s?, s:i}", "language", s->language, "nfiles",
+                  (json_int_t)s->nfiles, "source_bytes", (json_int_t)source, "stdin_bytes",
+                  (json_int_t)(s->has_stdin ? s->stdin_len : 0), "nargs", (json_int_t)s->nargs,
+                  "limits", limits, "queue", s->queue, "priority", s->priority);
     return o;
 }

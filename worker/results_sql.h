@@ -18,7 +18,7 @@
 #define RESULTS_SQL_MAX_PARAMS 16
 #define RESULTS_HISTORY_DEFAULT_LIMIT 50
 #define RESULTS_HISTORY_MAX_LIMIT 500
-#define RESULTS_ID_MAX 128                        /* bytes in a job id */
+#define RESULTS_ID_MAX 128                           /* bytes in a job id */
 #define RESULTS_CURSOR_MAX (20 + 1 + RESULTS_ID_MAX) /* "<created_us>:<id>", NUL excluded */
 
 /* A statement and its parameters. Everything is malloc'ed and owned by the struct: release
@@ -36,13 +36,13 @@ void results_query_free(struct results_query *q);
 /* One job as stored. Strings are borrowed (copied into the query). Times are microseconds
  * since the Unix epoch; 0 means unknown (SQL NULL; for created_at: now() on first insert). */
 struct results_job {
-    const char *id;       /* 1..RESULTS_ID_MAX bytes */
-    const char *queue;    /* required */
-    const char *language; /* required */
-    const char *status;   /* queued running completed failed cancelled (see each builder) */
-    int priority;         /* JOB_PRIORITY_MIN..JOB_PRIORITY_MAX */
-    int attempts;         /* >= 0; the attempt that produced this row */
-    const char *worker;   /* NULL allowed */
+    const char *id;           /* 1..RESULTS_ID_MAX bytes */
+    const char *queue;        /* required */
+    const char *language;     /* required */
+    const char *status;       /* queued running completed failed cancelled (see each builder) */
+    int priority;             /* JOB_PRIORITY_MIN..JOB_PRIORITY_MAX */
+    int attempts;             /* >= 0; the attempt that produced this row */
+    const char *worker;       /* NULL allowed */
     const char *spec_summary; /* JSON text (results_spec_summary), NULL = {} */
     const char *result;       /* JSON text of the sandbox result, NULL allowed */
     const char *metadata;     /* JSON text, NULL allowed */
@@ -103,7 +103,7 @@ enum results_stats_col {
     RESULTS_SCOL_COMPLETED,
     RESULTS_SCOL_FAILED,
     RESULTS_SCOL_CANCELLED,
-    RESULTS_SCOL_RESULT_MIX, /* JSON object: sandbox result status -> count */
+    RESULTS_SCOL_RESULT_MIX,  /* JSON object: sandbox result status -> count */
     RESULTS_SCOL_P50_WALL_MS, /* percentile_cont, rounded to 2 decimals; NULL without data */
     RESULTS_SCOL_P90_WALL_MS,
     RESULTS_SCOL_P99_WALL_MS,
