@@ -30,11 +30,13 @@ static const char enqueue_lua[] =
     "return {'ok', ARGV[1], redis.call('LPUSH', KEYS[1], ARGV[1])}\n";
 
 /* start (mark running), after BLMOVE put the id in the worker's processing list.
- * KEYS[1] job hash, KEYS[2] processing list. ARGV[1] id, ARGV[2] worker, ARGV[3] now ms,
- * ARGV[4] results ttl ms (for a job found cancelled).
+ * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] dead. ARGV[1] id, ARGV[2] worker,
+ * ARGV[3] now ms, ARGV[4] results ttl ms (for a job found cancelled), ARGV[5] max attempts.
  * Returns {"ok", spec, attempts} | {"gone"} (no hash) | {"cancelled"} | {"done", state}
- * (already finished, e.g. acked late by a worker presumed dead); all but "ok" also remove the
- * id from the processing list, so the caller simply moves on. */
+ * (already finished, e.g. acked late by a worker presumed dead) | {"dead"} (started max
+ * attempts times already without finishing, e.g. it crashes every worker that adopts it: it
+ * is failed with reason "started <n> times without finishing" and put on dead). All but "ok"
+ * also remove the id from the processing list, so the caller simply moves on. */
 static const char start_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
     "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'gone'}\n"
@@ -47,6 +49,13 @@ static const char start_lua[] =
     "  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_ms', ARGV[3])\n"
     "  if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end\n"
     "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'cancelled'}\n"
+    "end\n"
+    "local n = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')\n"
+    "if n >= tonumber(ARGV[5]) then\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'failed', 'finished_ms', ARGV[3], 'reason',\n"
+    "             'started ' .. n .. ' times without finishing')\n"
+    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); redis.call('LPUSH', KEYS[3], ARGV[1])\n"
+    "  return {'dead'}\n"
     "end\n"
     "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
     "redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[2], 'started_ms', ARGV[3])\n"
@@ -132,16 +141,24 @@ static const char cancel_lua[] =
     "end\n"
     "return {'flagged'}\n";
 
-/* adopt: an id in this worker's processing list that it does not run (BLMOVE's reply lost
- * to a disconnect, or a previous process of the same name). KEYS[1] processing list.
- * ARGV[1] worker, ARGV[2] job key prefix. Returns the oldest such id, or nil. */
+/* adopt: an id in this worker's processing list that it does not run: a BLMOVE whose reply
+ * was lost to a disconnect, or what an earlier process of the same worker name left behind.
+ * KEYS[1] processing list. ARGV[1] worker, ARGV[2] job key prefix, ARGV[3] "1" on the first
+ * scan of a process: nothing runs yet, so jobs still marked running by this name are marked
+ * queued first (their next start counts as a new attempt).
+ * Returns the oldest id not running here, or nil. */
 static const char adopt_lua[] =
     "local ids = redis.call('LRANGE', KEYS[1], 0, -1)\n"
+    "local pick = false\n"
     "for i = #ids, 1, -1 do\n"
-    "  local f = redis.call('HMGET', ARGV[2] .. ids[i], 'state', 'worker')\n"
-    "  if f[1] ~= 'running' or f[2] ~= ARGV[1] then return ids[i] end\n"
+    "  local job = ARGV[2] .. ids[i]\n"
+    "  local f = redis.call('HMGET', job, 'state', 'worker')\n"
+    "  if ARGV[3] == '1' and f[1] == 'running' and f[2] == ARGV[1] then\n"
+    "    redis.call('HSET', job, 'state', 'queued'); f[1] = 'queued'\n"
+    "  end\n"
+    "  if not pick and (f[1] ~= 'running' or f[2] ~= ARGV[1]) then pick = ids[i] end\n"
     "end\n"
-    "return false\n";
+    "return pick\n";
 
 /* depth. KEYS[1] pending, KEYS[2] dead. Returns {LLEN pending, LLEN dead}. */
 static const char depth_lua[] =
@@ -150,9 +167,12 @@ static const char depth_lua[] =
 static const struct {
     const char *name, *text;
 } scripts[QUEUE_SCRIPT_COUNT] = {
-    [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua}, [QUEUE_SCRIPT_START] = {"start", start_lua},
-    [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},    [QUEUE_SCRIPT_RECOVER] = {"recover", recover_lua},
-    [QUEUE_SCRIPT_CANCEL] = {"cancel", cancel_lua},    [QUEUE_SCRIPT_ADOPT] = {"adopt", adopt_lua},
+    [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua},
+    [QUEUE_SCRIPT_START] = {"start", start_lua},
+    [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},
+    [QUEUE_SCRIPT_RECOVER] = {"recover", recover_lua},
+    [QUEUE_SCRIPT_CANCEL] = {"cancel", cancel_lua},
+    [QUEUE_SCRIPT_ADOPT] = {"adopt", adopt_lua},
     [QUEUE_SCRIPT_DEPTH] = {"depth", depth_lua},
 };
 

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* rq: the Redis job queue over hiredis async on a libuv loop (h2o's redis client shape).
+ * Three connections: commands (scripts, heartbeats, reads), a blocking one for BLMOVE, and a
+ * pub/sub one opened on the first rq_subscribe. Each connects with a timeout (the host is
+ * resolved with uv_getaddrinfo), every command has a timeout (a late reply drops the
+ * connection: RESP cannot skip a reply), and a lost connection is re-made with capped
+ * exponential backoff; AUTH/SELECT, script loading and subscriptions are redone each time.
+ * Scripts go as EVALSHA once SCRIPT LOAD told the SHA, else (and after NOSCRIPT) as EVAL.
+ * A reply that is an error (-ERR, NOAUTH, OOM...) is reported as -EIO, a reply of an
+ * unexpected shape as -EPROTO. Worker names must be unique among live processes (e.g.
+ * host-pid-random): a name's processing lists belong to one process at a time.
+ * Ownership: results passed to callbacks (strings, structs) live only during the callback:
+ * copy what you keep. Every accepted request gets exactly one callback, possibly with
+ * -ETIMEDOUT, -ECONNRESET, -ECONNREFUSED, -ENOTCONN or -ECANCELED (rq_close); a function that
+ * returns an error did not accept the request and calls nothing. Requests made while a
+ * connection is down fail at once with -ENOTCONN (callers retry; rq keeps reconnecting).
+ * Must not: block the loop, keep global state, or decide retry policy for jobs (the worker
+ * does; rq only moves ids between lists atomically). */
+#ifndef RUNQ_WORKER_RQ_H
+#define RUNQ_WORKER_RQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "keys.h"
+
+struct rq;
+
+struct rq_options {
+    const char *url;           /* redis://[[user]:password@]host[:port][/db]; host may be [v6] */
+    const char *worker;        /* this worker's name (keys_valid_worker), NULL for a producer */
+    const char *const *queues; /* queues this worker serves: fetch and recovery use them */
+    size_t nqueues;
+    uint64_t connect_timeout_ms; /* 0: 2000 */
+    uint64_t command_timeout_ms; /* 0: 5000 */
+    uint64_t reconnect_min_ms;   /* 0: 50; doubles per failed attempt ... */
+    uint64_t reconnect_max_ms;   /* 0: 2000 ... up to this */
+    uint64_t heartbeat_ms;       /* > 0 (with worker): rq heartbeats by itself */
+    uint64_t heartbeat_ttl_ms;   /* 0: 3 x heartbeat_ms (at least 1000) */
+    uint64_t results_ttl_ms;     /* EXPIRE of finished and cancelled job hashes; 0: keep */
+    uint32_t max_attempts;       /* starts before an abandoned job goes to dead; 0: 3 */
+    uint64_t recover_lock_ms;    /* the recovery lock's PX; 0: 5000 */
+};
+
+/* The parts of a redis:// URL (pure; used by rq_open). */
+struct rq_url {
+    char host[256];
+    int port;
+    int db;
+    char user[128];
+    char password[256];
+};
+
+/* Returns 0 or -EINVAL. Defaults: port 6379, db 0, no user or password. */
+int rq_url_parse(const char *url, struct rq_url *out);
+
+/* Copies the options and starts connecting. Returns 0 with *out set, -EINVAL or -ENOMEM. */
+int rq_open(uv_loop_t *loop, const struct rq_options *opt, struct rq **out);
+
+/* Fails what is pending with -ECANCELED (a blocked fetch included), closes the connections,
+ * and once every handle is closed calls closed(arg) (if not NULL) and frees rq. Call once;
+ * rq must not be used after. Safe inside any rq callback. */
+void rq_close(struct rq *rq, void (*closed)(void *arg), void *arg);
+
+/* 1 when the command connection is up. */
+int rq_connected(const struct rq *rq);
+
+/* Generic completion: status 0 or -errno; value as documented per call. */
+typedef void rq_int_fn(void *arg, int status, long long value);
+
+enum rq_enqueue_status { RQ_ENQUEUED, RQ_DUPLICATE, RQ_FULL };
+struct rq_enqueued {
+    enum rq_enqueue_status status;
+    char id[KEYS_ID_MAX + 1]; /* the new job, or for RQ_DUPLICATE the existing one */
+    long long depth;          /* pending length after the push, or the full depth */
+};
+typedef void rq_enqueue_fn(void *arg, int status, const struct rq_enqueued *res);
+
+/* Atomically: idempotency check (idem_key NULL: none; else kept idem_ttl_ms), depth check
+ * (max_depth 0: none), job hash {spec, state queued, attempts 0, created_ms}, LPUSH pending.
+ * spec is the canonical job JSON (stored as given). res is NULL when status < 0. */
+int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
+               uint64_t idem_ttl_ms, uint64_t max_depth, rq_enqueue_fn *cb, void *arg);
+
+/* id is NULL when block_ms passed with the queue empty. */
+typedef void rq_fetch_fn(void *arg, int status, const char *id);
+
+/* Reliable fetch (worker only, queue one of opt->queues): BLMOVE pending RIGHT ->
+ * processing:<worker> LEFT on the blocking connection, at most one fetch at a time
+ * (-EBUSY). Before blocking, rq delivers ids sitting in its own processing list that it is
+ * not running (a BLMOVE whose reply was lost to a disconnect, or what an earlier process of
+ * the same worker name left: the first fetch of each queue after rq_open treats every id there
+ * as not running): so call rq_mark_running on each fetched id before the next fetch. */
+int rq_fetch(struct rq *rq, const char *queue, uint64_t block_ms, rq_fetch_fn *cb, void *arg);
+
+/* GONE: no such job; CANCELLED: cancel was asked before it started; DONE: already finished;
+ * DEAD: it had been started max_attempts times already (state failed, on the dead list). */
+enum rq_start_status {
+    RQ_START_OK,
+    RQ_START_GONE,
+    RQ_START_CANCELLED,
+    RQ_START_DONE,
+    RQ_START_DEAD
+};
+struct rq_started {
+    enum rq_start_status status; /* not OK: the id left the processing list; skip the job */
+    const char *spec;            /* canonical JSON when OK, else NULL */
+    size_t spec_len;
+    long long attempts; /* starts including this one */
+};
+typedef void rq_start_fn(void *arg, int status, const struct rq_started *s);
+
+/* state=running, worker, started_ms, attempts+1 (a job flagged cancelled becomes cancelled;
+ * one started max_attempts times already becomes failed and goes to dead). */
+int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg);
+
+/* After the result is durable elsewhere: state (completed | failed | cancelled), result JSON,
+ * finished_ms, EXPIRE results ttl, LREM from processing, PUBLISH {"id","event":"finished",
+ * "state"} on the job's events channel. value: 1, or 0 when the id had already been taken
+ * back as orphaned (it is then removed from pending/dead too, so it does not run again). */
+int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_json, rq_int_fn *cb,
+           void *arg);
+
+/* SET runq:worker:<w> <now> PX ttl, SADD runq:workers <w>. cb may be NULL. */
+int rq_heartbeat(struct rq *rq, rq_int_fn *cb, void *arg);
+
+struct rq_recovery {
+    int locked_out;     /* another process holds the recovery lock: nothing done */
+    long long workers;  /* dead workers cleaned up */
+    long long requeued; /* ids back in pending */
+    long long dead;     /* ids moved to dead (failed) */
+    long long cancelled;
+};
+typedef void rq_recover_fn(void *arg, int status, const struct rq_recovery *r);
+
+/* Under SET runq:recover-lock NX PX: every worker of runq:workers (but this one) without a
+ * heartbeat key gets, per queue of opt->queues, its processing list recovered by one atomic
+ * script (see queue_scripts.h), then is SREM'ed. r is NULL when status < 0. */
+int rq_recover_orphans(struct rq *rq, rq_recover_fn *cb, void *arg);
+
+enum rq_cancel_status {
+    RQ_CANCEL_CANCELLED, /* was pending: removed and cancelled */
+    RQ_CANCEL_RUNNING,   /* flag set, kill request sent to runq:control:<worker> */
+    RQ_CANCEL_FLAGGED,   /* fetched, not started: the start will cancel it */
+    RQ_CANCEL_FINISHED,  /* already completed, failed or cancelled */
+    RQ_CANCEL_MISSING,   /* no such job (or expired) */
+};
+typedef void rq_cancel_fn(void *arg, int status, enum rq_cancel_status st);
+int rq_cancel(struct rq *rq, const char *id, rq_cancel_fn *cb, void *arg);
+
+/* A job hash as read back. Strings are "" when the field is absent. */
+struct rq_job {
+    const char *id, *state, *worker, *spec, *result, *reason;
+    long long attempts, abandoned, created_ms, started_ms, finished_ms;
+    int cancel_requested;
+};
+typedef void rq_job_fn(void *arg, int status, const struct rq_job *job);
+
+/* HGETALL of the job. status -ENOENT (job NULL) when there is no such job; -EINVAL is
+ * returned at once for a malformed id. */
+int rq_get_job(struct rq *rq, const char *id, rq_job_fn *cb, void *arg);
+
+struct rq_depth {
+    const char *queue;
+    long long pending, dead;
+};
+typedef void rq_depths_fn(void *arg, int status, const struct rq_depth *d, size_t n);
+
+/* Lengths of pending and dead per queue (n <= CONFIG_MAX_QUEUES-like bound of 64). */
+int rq_queue_depths(struct rq *rq, const char *const *queues, size_t n, rq_depths_fn *cb,
+                    void *arg);
+
+/* PUBLISH; value = receivers. cb may be NULL. */
+int rq_publish(struct rq *rq, const char *channel, const char *data, size_t len, rq_int_fn *cb,
+               void *arg);
+
+/* A message (data, len) on channel; data is NULL when the subscription became active (first
+ * time and after each reconnect: messages published while down are lost). For a pattern
+ * subscription channel is the concrete channel. */
+typedef void rq_message_fn(void *arg, const char *channel, const char *data, size_t len);
+
+/* (P)SUBSCRIBE name on the pub/sub connection, kept across reconnects. -EEXIST when already
+ * subscribed. cb runs until rq_unsubscribe or rq_close. */
+int rq_subscribe(struct rq *rq, const char *name, int pattern, rq_message_fn *cb, void *arg);
+int rq_unsubscribe(struct rq *rq, const char *name);
+
+#endif
