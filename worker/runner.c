@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+#include "runner.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "db.h"
+#include "job.h"
+#include "job_plan.h"
+#include "keys.h"
+#include "results_sql.h"
+#include "rq.h"
+#include "slot_pool.h"
+
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 5000
+#define SLOT_WAIT_MS 50
+
+enum stage { ST_STARTING, ST_COMPILE, ST_RUN, ST_STORE, ST_ACK, ST_DONE };
+
+struct job_run {
+    struct runner_env *env;
+    char id[KEYS_ID_MAX + 1];
+    char queue[KEYS_QUEUE_MAX + 1];
+    enum stage stage;
+    struct job_spec spec;
+    struct job_plan plan;
+    int have_spec, have_plan, in_slot, cancel_requested;
+    unsigned slot;
+    long long attempts, created_ms;
+    int64_t started_us, finished_us;
+    const char *state;  /* completed | failed | cancelled, once finished */
+    json_t *result;     /* what is stored and acknowledged */
+    uv_timer_t retry;
+    unsigned tries;     /* of the current step, for backoff */
+    void (*again)(struct job_run *job);
+};
+
+static void step(struct job_run *job);
+static void store(struct job_run *job);
+
+static int64_t now_us(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    struct job_run *job = t->data;
+
+    job->again(job);
+}
+
+/* Redis or PostgreSQL away, a slot respawning: the job waits in our processing list (safe:
+ * recovery only takes it if this worker stops heartbeating) and tries again later. */
+static void retry(struct job_run *job, void (*again)(struct job_run *), unsigned base_ms)
+{
+    unsigned shift = job->tries < 6 ? job->tries : 6;
+    uint64_t delay = (uint64_t)base_ms << shift;
+
+    job->tries++;
+    job->again = again;
+    uv_timer_start(&job->retry, on_retry, delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS, 0);
+}
+
+static void publish(struct job_run *job, const char *event)
+{
+    char channel[KEYS_NAME_MAX + 1], msg[256];
+
+    if (keys_events(channel, sizeof(channel), job->id) < 0)
+        return;
+    snprintf(msg, sizeof(msg), "{\"id\":\"%s\",\"event\":\"%s\"}", job->id, event);
+    (void)rq_publish(job->env->rq, channel, msg, strlen(msg), NULL, NULL);
+}
+
+/* The job is over as far as the sandbox goes: make it durable. result is stolen. */
+static void finish(struct job_run *job, const char *state, json_t *result)
+{
+    job->state = state;
+    json_decref(job->result);
+    job->result = result;
+    job->finished_us = now_us();
+    job->stage = ST_STORE;
+    job->tries = 0;
+    store(job);
+}
+
+static void fail_internal(struct job_run *job, const char *message)
+{
+    finish(job, "failed", json_pack("{s:s, s:s}", "status", "internal_error", "message", message));
+}
+
+static void on_acked(void *arg, int status, long long value)
+{
+    struct job_run *job = arg;
+
+    (void)value; /* 0: recovery took it back meanwhile; rq removed the requeued copy */
+    if (status < 0) {
+        retry(job, store, RETRY_MIN_MS); /* store again: the upsert is idempotent */
+        return;
+    }
+    job->stage = ST_DONE;
+    job->env->job_done(job->env, job);
+}
+
+static void ack(struct job_run *job)
+{
+    char *text = json_dumps(job->result, JSON_COMPACT);
+
+    job->stage = ST_ACK;
+    if (!text || rq_ack(job->env->rq, job->id, job->state, text, on_acked, job) < 0)
+        retry(job, ack, RETRY_MIN_MS);
+    free(text);
+}
+
+static void on_stored(struct db *db, const struct db_result *r, void *data)
+{
+    struct job_run *job = data;
+
+    (void)db;
+    if (r->status < 0) {
+        fprintf(stderr, "runq-worker: %s: storing the result: %s\n", job->id,
+                r->message ? r->message : strerror(-r->status));
+        retry(job, store, RETRY_MIN_MS);
+        return;
+    }
+    job->tries = 0;
+    ack(job);
+}
+
+static void store(struct job_run *job)
+{
+    char *result = json_dumps(job->result, JSON_COMPACT);
+    json_t *summary = job->have_spec ? results_spec_summary(&job->spec) : NULL;
+    char *summary_text = summary ? json_dumps(summary, JSON_COMPACT) : NULL;
+    char *metadata = job->have_spec && job->spec.metadata
+                         ? json_dumps(job->spec.metadata, JSON_COMPACT | JSON_ENCODE_ANY)
+                         : NULL;
+    struct results_job row = {
+        .id = job->id, .queue = job->queue,
+        .language = job->have_spec ? job->spec.language : "unknown",
+        .status = job->state, .priority = job->have_spec ? job->spec.priority : JOB_PRIORITY_DEFAULT,
+        .attempts = (int)job->attempts, .worker = job->env->worker, .spec_summary = summary_text,
+        .result = result, .metadata = metadata, .created_us = (int64_t)job->created_ms * 1000,
+        .started_us = job->started_us, .finished_us = job->finished_us,
+    };
+    struct results_query q;
+    int r = results_sql_upsert_finished(&row, &q);
+
+    if (r == 0) {
+        r = db_query(job->env->db, q.sql, q.nparams, (const char *const *)q.params, on_stored, job);
+        results_query_free(&q);
+    }
+    free(result);
+    free(summary_text);
+    free(metadata);
+    json_decref(summary);
+    if (r < 0)
+        retry(job, store, RETRY_MIN_MS);
+}
+
+static int has_status(const json_t *result, const char *status)
+{
+    const char *s = json_string_value(json_object_get(result, "status"));
+
+    return s && strcmp(s, status) == 0;
+}
+
+static void after_compile(struct job_run *job, json_t *result)
+{
+    if (!has_status(result, "ok")) {
+        /* The submission did not compile: a verdict about it, not a failure of ours. */
+        finish(job, has_status(result, "internal_error") ? "failed" : "completed",
+               json_pack("{s:s, s:O}", "status", "compile_error", "compile", result));
+        return;
+    }
+    if (job_plan_take_artifacts(&job->plan, result) < 0) {
+        fail_internal(job, "the compiler left no artifact");
+        return;
+    }
+    publish(job, "compiled");
+    job->stage = ST_RUN;
+    step(job);
+}
+
+static void on_slot(int status, json_t *answer, void *data)
+{
+    struct job_run *job = data;
+    json_t *result = json_object_get(answer, "result");
+    const char *type = json_string_value(json_object_get(answer, "type"));
+
+    job->in_slot = 0;
+    if (status == -ECANCELED || job->cancel_requested)
+        finish(job, "cancelled", json_pack("{s:s}", "status", "cancelled"));
+    else if (status < 0)
+        fail_internal(job, "the sandbox slot died during the run");
+    else if (!type || strcmp(type, "result") != 0 || !result)
+        fail_internal(job, "the sandbox refused the request");
+    else if (job->stage == ST_COMPILE)
+        after_compile(job, result);
+    else
+        finish(job, has_status(result, "internal_error") ? "failed" : "completed",
+               json_incref(result));
+    json_decref(answer);
+}
+
+static void step(struct job_run *job)
+{
+    const struct sbx_run_spec *spec = job->stage == ST_COMPILE ? &job->plan.compile : &job->plan.run;
+    json_t *req = job_plan_request(spec);
+    int r = req ? slot_pool_run(job->env->pool, req, on_slot, job, &job->slot) : -ENOMEM;
+
+    json_decref(req);
+    if (r == -EBUSY) {
+        retry(job, step, SLOT_WAIT_MS); /* a slot still coming back from a cancel */
+        return;
+    }
+    if (r < 0) {
+        fail_internal(job, "the sandbox request could not be sent");
+        return;
+    }
+    job->in_slot = 1;
+    job->tries = 0;
+}
+
+/* The spec as stored by the dispatcher, read back strictly. */
+static void plan(struct job_run *job, const char *spec, size_t len)
+{
+    json_t *j = json_loadb(spec, len, JSON_ALLOW_NUL, NULL);
+    struct api_error err;
+
+    if (!j || job_spec_from_json(j, &job->spec, &err) < 0) {
+        json_decref(j);
+        fail_internal(job, "the stored job is not valid");
+        return;
+    }
+    json_decref(j);
+    job->have_spec = 1;
+    const struct language *lang = languages_find(job->env->languages, job->spec.language);
+    if (!lang) {
+        fail_internal(job, "the job's language is not configured on this worker");
+        return;
+    }
+    if (job_plan_build(&job->spec, lang, &job->env->cfg->limits.defaults, &job->plan) < 0) {
+        fail_internal(job, "the job's commands could not be built");
+        return;
+    }
+    job->have_plan = 1;
+    publish(job, "started");
+    job->stage = job->plan.compiled ? ST_COMPILE : ST_RUN;
+    job->tries = 0;
+    if (job->cancel_requested) {
+        finish(job, "cancelled", json_pack("{s:s}", "status", "cancelled"));
+        return;
+    }
+    step(job);
+}
+
+static void mark_running(struct job_run *job);
+
+static void on_started(void *arg, int status, const struct rq_started *s)
+{
+    struct job_run *job = arg;
+
+    if (status < 0) {
+        retry(job, mark_running, RETRY_MIN_MS);
+        return;
+    }
+    if (s->status != RQ_START_OK) {
+        /* Cancelled before it started, already finished, or dead: rq took it off our list. */
+        job->stage = ST_DONE;
+        job->env->job_done(job->env, job);
+        return;
+    }
+    job->attempts = s->attempts;
+    job->started_us = now_us();
+    plan(job, s->spec, s->spec_len);
+}
+
+static void mark_running(struct job_run *job)
+{
+    if (rq_mark_running(job->env->rq, job->id, on_started, job) < 0)
+        retry(job, mark_running, RETRY_MIN_MS);
+}
+
+static void on_job_info(void *arg, int status, const struct rq_job *info)
+{
+    struct job_run *job = arg;
+
+    /* Only the submission time is wanted (for history); without it the row says "now". */
+    if (status == 0 && info)
+        job->created_ms = info->created_ms;
+    mark_running(job);
+}
+
+int runner_start(struct runner_env *env, const char *id, struct job_run **out)
+{
+    struct job_run *job = calloc(1, sizeof(*job));
+
+    if (!job)
+        return -ENOMEM;
+    job->env = env;
+    snprintf(job->id, sizeof(job->id), "%s", id);
+    if (keys_job_id_parse(id, job->queue, sizeof(job->queue)) < 0)
+        snprintf(job->queue, sizeof(job->queue), "unknown");
+    uv_timer_init(env->loop, &job->retry);
+    job->retry.data = job;
+    *out = job;
+    if (rq_get_job(env->rq, id, on_job_info, job) < 0)
+        mark_running(job);
+    return 0;
+}
+
+const char *runner_job_id(const struct job_run *job)
+{
+    return job->id;
+}
+
+void runner_cancel(struct job_run *job)
+{
+    job->cancel_requested = 1;
+    if (job->in_slot)
+        (void)slot_pool_cancel(job->env->pool, job->slot);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct job_run *job = h->data;
+
+    if (job->have_plan)
+        job_plan_free(&job->plan);
+    if (job->have_spec)
+        job_spec_free(&job->spec);
+    json_decref(job->result);
+    free(job);
+}
+
+void runner_free(struct job_run *job)
+{
+    uv_close((uv_handle_t *)&job->retry, on_timer_closed);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* runner: one job on a worker, from its fetched id to its acknowledgement: mark running,
+ * plan (job_plan), compile and run steps in the slot pool, the result durable in PostgreSQL
+ * first and only then acknowledged in Redis (at-least-once; the upsert is idempotent).
+ * Does: the job's state machine and its events on the job's channel. Must not: fetch jobs,
+ * decide concurrency or lose a job: on any failure before the ack the id stays in this
+ * worker's processing list, where recovery finds it if the worker dies. */
+#ifndef RUNQ_WORKER_RUNNER_H
+#define RUNQ_WORKER_RUNNER_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "languages.h"
+
+struct rq;
+struct db;
+struct slot_pool;
+struct job_run;
+
+/* What every job of one worker shares; owned by main(). */
+struct runner_env {
+    uv_loop_t *loop;
+    const struct runq_config *cfg;
+    const struct languages *languages;
+    struct rq *rq;
+    struct db *db;
+    struct slot_pool *pool;
+    const char *worker; /* this worker's name */
+    /* Called once per job when it is over (acknowledged, skipped or abandoned). */
+    void (*job_done)(struct runner_env *env, struct job_run *job);
+    void *data;
+};
+
+/* Starts the job with this fetched id. Returns 0 (job_done will be called) or -ENOMEM. */
+int runner_start(struct runner_env *env, const char *id, struct job_run **out);
+
+/* The id of a running job, for cancel requests. */
+const char *runner_job_id(const struct job_run *job);
+
+/* Kills the job's current sandbox run (if any); the job ends as cancelled. */
+void runner_cancel(struct job_run *job);
+
+/* Frees a job after job_done. */
+void runner_free(struct job_run *job);
+
+#endif

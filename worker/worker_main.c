@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/* runq-worker: fetches jobs from Redis (reliable BLMOVE), runs each in a sandbox slot,
+ * stores the result in PostgreSQL, then acknowledges it. One libuv loop; jobs never wait on
+ * each other: the slot pool, Redis and PostgreSQL are all driven from the loop.
+ * Usage: runq-worker [-c runq.yaml] [-l languages.yaml] [--sandbox PATH] [--first-slot N] */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "db.h"
+#include "keys.h"
+#include "languages.h"
+#include "rq.h"
+#include "runner.h"
+#include "slot_pool.h"
+
+extern char **environ;
+
+#define FETCH_BLOCK_MS 1000
+
+struct worker {
+    uv_loop_t *loop;
+    struct runq_config cfg;
+    struct languages languages;
+    struct runner_env env;
+    char name[KEYS_WORKER_MAX + 1];
+    const char *queues[CONFIG_MAX_QUEUES];
+    struct job_run *jobs[CONFIG_MAX_SLOTS];
+    unsigned active, next_queue;
+    int fetching, draining, migrated, closing;
+    uv_timer_t recover, grace, refetch, remigrate;
+    uv_signal_t sigterm, sigint;
+};
+
+static void maybe_fetch(struct worker *w);
+static void shutdown_all(struct worker *w);
+
+static void job_done(struct runner_env *env, struct job_run *job)
+{
+    struct worker *w = env->data;
+    unsigned i;
+
+    for (i = 0; i < w->cfg.worker.slots; i++)
+        if (w->jobs[i] == job)
+            w->jobs[i] = NULL;
+    runner_free(job);
+    w->active--;
+    if (w->draining && w->active == 0)
+        shutdown_all(w);
+    else
+        maybe_fetch(w);
+}
+
+static void on_refetch(uv_timer_t *t)
+{
+    maybe_fetch(t->data);
+}
+
+static void on_fetch(void *arg, int status, const char *id)
+{
+    struct worker *w = arg;
+    struct job_run *job;
+    unsigned i;
+
+    w->fetching = 0;
+    if (status == 0 && id) {
+        if (runner_start(&w->env, id, &job) == 0) {
+            for (i = 0; i < w->cfg.worker.slots && w->jobs[i]; i++)
+                ;
+            w->jobs[i] = job;
+            w->active++;
+        } else {
+            fprintf(stderr, "runq-worker: out of memory for job %s\n", id);
+        }
+    }
+    if (status < 0 && status != -ECANCELED && !w->closing) {
+        /* Redis away: rq reconnects by itself; ask again a little later, not in a spin. */
+        uv_timer_start(&w->refetch, on_refetch, 100, 0);
+        return;
+    }
+    maybe_fetch(w);
+}
+
+/* At most one job per slot, so a job's next step always finds a slot. */
+static void maybe_fetch(struct worker *w)
+{
+    const char *queue;
+
+    if (w->fetching || w->draining || w->closing || !w->migrated ||
+        w->active >= w->cfg.worker.slots)
+        return;
+    queue = w->queues[w->next_queue++ % w->cfg.nqueues];
+    if (rq_fetch(w->env.rq, queue, FETCH_BLOCK_MS, on_fetch, w) == 0)
+        w->fetching = 1;
+}
+
+static void on_control(void *arg, const char *channel, const char *data, size_t len)
+{
+    struct worker *w = arg;
+    json_t *msg = data ? json_loadb(data, len, 0, NULL) : NULL;
+    const char *cmd = json_string_value(json_object_get(msg, "cmd"));
+    const char *id = json_string_value(json_object_get(msg, "id"));
+    unsigned i;
+
+    (void)channel;
+    for (i = 0; cmd && id && strcmp(cmd, "cancel") == 0 && i < w->cfg.worker.slots; i++)
+        if (w->jobs[i] && strcmp(runner_job_id(w->jobs[i]), id) == 0)
+            runner_cancel(w->jobs[i]);
+    json_decref(msg);
+}
+
+static void on_recovered(void *arg, const struct rq_recovery *r, int status)
+{
+    (void)arg;
+    if (status == 0 && r && (r->requeued || r->dead))
+        fprintf(stderr, "runq-worker: recovered %lld job(s) of dead workers, %lld to dead-letter\n",
+                r->requeued, r->dead);
+}
+
+static void on_recover_result(void *arg, int status, const struct rq_recovery *r)
+{
+    on_recovered(arg, r, status);
+}
+
+static void on_recover_tick(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+
+    (void)rq_recover_orphans(w->env.rq, on_recover_result, w);
+}
+
+static void on_migrated(struct db *db, int status, int applied, int version, const char *message,
+                        void *data);
+
+static void on_remigrate(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+
+    if (!w->closing && db_migrate(w->env.db, on_migrated, w) < 0)
+        uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
+}
+
+static void on_migrated(struct db *db, int status, int applied, int version, const char *message,
+                        void *data)
+{
+    struct worker *w = data;
+
+    (void)db;
+    if (status < 0) {
+        /* PostgreSQL may come up after us: keep trying, fetch nothing until it is there. */
+        fprintf(stderr, "runq-worker: database migration failed (retrying): %s\n",
+                message ? message : strerror(-status));
+        uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
+        return;
+    }
+    if (applied)
+        fprintf(stderr, "runq-worker: database schema at version %d (%d applied)\n", version,
+                applied);
+    w->migrated = 1;
+    maybe_fetch(w);
+}
+
+/* Shutdown, in order: slots (running jobs are over by now), then Redis, then PostgreSQL. */
+static void on_db_closed(void *data)
+{
+    (void)data;
+}
+
+static void on_rq_closed(void *data)
+{
+    struct worker *w = data;
+
+    db_close(w->env.db, on_db_closed, w);
+}
+
+static void on_pool_closed(void *data)
+{
+    struct worker *w = data;
+
+    rq_close(w->env.rq, on_rq_closed, w);
+}
+
+static void shutdown_all(struct worker *w)
+{
+    uv_handle_t *handles[] = {(uv_handle_t *)&w->recover, (uv_handle_t *)&w->grace,
+                              (uv_handle_t *)&w->refetch, (uv_handle_t *)&w->remigrate,
+                              (uv_handle_t *)&w->sigterm, (uv_handle_t *)&w->sigint};
+    size_t i;
+
+    if (w->closing)
+        return;
+    w->closing = 1;
+    for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
+        uv_close(handles[i], NULL);
+    slot_pool_close(w->env.pool, on_pool_closed, w);
+}
+
+static void on_grace_over(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+
+    /* What still runs is left unacknowledged in our processing lists: once our heartbeat
+     * expires, recovery by any other worker puts it back in its queue. */
+    fprintf(stderr, "runq-worker: drain grace over, leaving %u job(s) to recovery\n", w->active);
+    uv_stop(w->loop);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct worker *w = s->data;
+
+    (void)signum;
+    if (w->draining) { /* a second signal: stop now */
+        uv_stop(w->loop);
+        return;
+    }
+    w->draining = 1;
+    fprintf(stderr, "runq-worker: draining (%u running)\n", w->active);
+    if (w->active == 0) {
+        shutdown_all(w);
+        return;
+    }
+    uv_timer_start(&w->grace, on_grace_over, w->cfg.worker.drain_grace_ms, 0);
+}
+
+/* runq-sandbox beside this binary (build tree: sandbox/runq-sandbox; installed: same dir). */
+static void find_sandbox(char *out, size_t len)
+{
+    static const char *const candidates[] = {"/sandbox/runq-sandbox", "/runq-sandbox"};
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+    size_t i;
+
+    snprintf(out, len, "runq-sandbox");
+    if (n <= 0)
+        return;
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", self, candidates[i]);
+        if (access(path, X_OK) == 0) {
+            snprintf(out, len, "%s", path);
+            return;
+        }
+    }
+}
+
+static int load_config(struct worker *w, const char *cfg_path, const char *lang_path)
+{
+    struct config_error err;
+    char text[512];
+
+    config_defaults(&w->cfg);
+    if ((cfg_path && config_load(cfg_path, &w->cfg, &err) < 0) ||
+        config_apply_env(&w->cfg, environ, &err) < 0 ||
+        languages_load(lang_path, &w->languages, &err) < 0) {
+        fprintf(stderr, "runq-worker: %s\n", config_error_format(&err, text, sizeof(text)));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+struct options {
+    const char *config, *languages;
+    char sandbox[PATH_MAX];
+    unsigned first_slot;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"languages", required_argument, NULL, 'l'},
+        {"sandbox", required_argument, NULL, 's'}, {"first-slot", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    o->config = access("config/runq.yaml", R_OK) == 0 ? "config/runq.yaml" : NULL;
+    o->languages = "config/languages.yaml";
+    find_sandbox(o->sandbox, sizeof(o->sandbox));
+    o->first_slot = 0;
+    while ((c = getopt_long(argc, argv, "c:l:", longopts, NULL)) != -1) {
+        if (c == 'c')
+            o->config = optarg;
+        else if (c == 'l')
+            o->languages = optarg;
+        else if (c == 's')
+            snprintf(o->sandbox, sizeof(o->sandbox), "%s", optarg);
+        else if (c == 'f')
+            o->first_slot = (unsigned)strtoul(optarg, NULL, 10);
+        else
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static int start(struct worker *w, const struct options *o)
+{
+    struct rq_options ro = {0};
+    struct slot_pool_options po = {0};
+    const char *binds[CONFIG_MAX_BINDS];
+    char control[KEYS_NAME_MAX + 1];
+    size_t i;
+    int r;
+
+    for (i = 0; i < w->cfg.nqueues; i++)
+        w->queues[i] = w->cfg.queues[i].name;
+    for (i = 0; i < w->cfg.sandbox.nbinds; i++)
+        binds[i] = w->cfg.sandbox.binds[i];
+    ro.url = w->cfg.redis.url;
+    ro.worker = w->name;
+    ro.queues = w->queues;
+    ro.nqueues = w->cfg.nqueues;
+    ro.heartbeat_ms = w->cfg.worker.heartbeat_ms;
+    ro.heartbeat_ttl_ms = w->cfg.worker.heartbeat_ttl_ms;
+    ro.results_ttl_ms = w->cfg.results.ttl_ms;
+    ro.max_attempts = w->cfg.worker.max_attempts;
+    po = (struct slot_pool_options){o->sandbox, w->cfg.worker.slots, o->first_slot,
+                                    w->cfg.sandbox.uid_base, w->cfg.sandbox.cgroup, binds,
+                                    w->cfg.sandbox.nbinds};
+    if ((r = rq_open(w->loop, &ro, &w->env.rq)) < 0 ||
+        (r = db_open(w->loop, w->cfg.postgres.url, NULL, &w->env.db)) < 0 ||
+        (r = slot_pool_new(w->loop, &po, &w->env.pool)) < 0)
+        return r;
+    if (keys_control(control, sizeof(control), w->name) == 0)
+        (void)rq_subscribe(w->env.rq, control, 0, on_control, w);
+    if (db_migrate(w->env.db, on_migrated, w) < 0)
+        uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
+    uv_timer_start(&w->recover, on_recover_tick, w->cfg.worker.heartbeat_ttl_ms,
+                   w->cfg.worker.heartbeat_ttl_ms);
+    uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&w->sigint, on_signal, SIGINT);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct worker w; /* large (config): not on the stack; main() owns it */
+    struct options o;
+    char host[64] = "host";
+    uv_timer_t *timers[] = {&w.recover, &w.grace, &w.refetch, &w.remigrate};
+    size_t i;
+    int r;
+
+    if (parse_args(argc, argv, &o) < 0) {
+        fprintf(stderr, "usage: runq-worker [-c runq.yaml] [-l languages.yaml] "
+                        "[--sandbox PATH] [--first-slot N]\n");
+        return 2;
+    }
+    if (load_config(&w, o.config, o.languages) < 0)
+        return 2;
+    gethostname(host, sizeof(host) - 1);
+    host[strcspn(host, ".")] = '\0';
+    snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), (unsigned)(random() & 0xffff));
+    w.loop = uv_default_loop();
+    w.env = (struct runner_env){w.loop, &w.cfg, &w.languages, NULL, NULL, NULL, w.name, job_done, &w};
+    for (i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
+        uv_timer_init(w.loop, timers[i]);
+        timers[i]->data = &w;
+    }
+    uv_signal_init(w.loop, &w.sigterm);
+    uv_signal_init(w.loop, &w.sigint);
+    w.sigterm.data = w.sigint.data = &w;
+    if ((r = start(&w, &o)) < 0) {
+        fprintf(stderr, "runq-worker: cannot start: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "runq-worker %s: %u slot(s), sandbox %s\n", w.name, w.cfg.worker.slots,
+            o.sandbox);
+    uv_run(w.loop, UV_RUN_DEFAULT);
+    languages_free(&w.languages);
+    return 0;
+}
