@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -359,6 +360,7 @@ int main(int argc, char **argv)
     if (load_config(&w, o.config, o.languages) < 0)
         return 2;
     gethostname(host, sizeof(host) - 1);
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid()); /* only to make names unique */
     host[strcspn(host, ".")] = '\0';
     snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), (unsigned)(random() & 0xffff));
     w.loop = uv_default_loop();
