@@ -70,6 +70,14 @@ static void on_fetch(void *arg, int status, const char *id)
     unsigned i;
 
     w->fetching = 0;
+    if (status == 0 && id && w->draining) {
+        /* A BLMOVE already blocked when SIGTERM came took a job: a draining worker starts
+         * nothing new. The id stays in our processing list, never marked running (attempts
+         * unchanged), and recovery by any other worker puts it back in its queue once our
+         * heartbeat expires, as for a job still running when the drain grace is over. */
+        fprintf(stderr, "runq-worker: draining: left job %s to recovery\n", id);
+        id = NULL;
+    }
     if (status == 0 && id) {
         if (runner_start(&w->env, id, &job) == 0) {
             for (i = 0; i < w->cfg.worker.slots && w->jobs[i]; i++)

@@ -17,194 +17,65 @@
 #include "redis_server.h"
 #include "rq.h"
 #include "tap.h"
-
-struct ctx {
-    uv_loop_t *loop;
-    struct rq *rq;
-    struct db *db;
-    int done, status;
-    char text[4096];
-    char id[KEYS_ID_MAX + 1];
-};
-
-static void on_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop until c->done or ms pass. */
-static int wait_done(struct ctx *c, unsigned ms)
-{
-    uv_timer_t tick;
-    uint64_t end = uv_now(c->loop) + ms;
-
-    uv_timer_init(c->loop, &tick);
-    uv_timer_start(&tick, on_tick, 20, 20);
-    while (!c->done && uv_now(c->loop) < end)
-        uv_run(c->loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(c->loop, UV_RUN_NOWAIT);
-    return c->done;
-}
-
-static void on_enqueued(void *arg, int status, const struct rq_enqueued *res)
-{
-    struct ctx *c = arg;
-
-    c->done = 1;
-    c->status = status;
-    if (status == 0)
-        snprintf(c->id, sizeof(c->id), "%s", res->id);
-}
-
-/* Enqueues a request body as the dispatcher would; the id lands in c->id. */
-static int submit(struct ctx *c, const char *body)
-{
-    struct job_policy policy = {0};
-    struct api_error err;
-    struct job_spec spec;
-    json_t *j;
-    char *text;
-    int r;
-
-    if (job_spec_parse(body, strlen(body), &policy, &spec, &err) < 0) {
-        tap_diag("bad test job: %s (%s)", err.message, err.field);
-        return -EINVAL;
-    }
-    j = job_spec_to_json(&spec);
-    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    c->done = 0;
-    r = text ? rq_enqueue(c->rq, "default", text, NULL, 0, 0, on_enqueued, c) : -ENOMEM;
-    free(text);
-    json_decref(j);
-    job_spec_free(&spec);
-    if (r == 0 && (!wait_done(c, 5000) || c->status < 0))
-        r = -EIO;
-    return r;
-}
-
-static void on_job(void *arg, int status, const struct rq_job *job)
-{
-    struct ctx *c = arg;
-
-    c->done = 1;
-    c->status = status;
-    snprintf(c->text, sizeof(c->text), "%s|%s", status == 0 ? job->state : "", status == 0 ? job->result : "");
-}
-
-/* Polls the job until its state is want (or ms pass); c->text holds "state|result". */
-static int wait_state(struct ctx *c, const char *id, const char *want, unsigned ms)
-{
-    size_t n = strlen(want);
-    unsigned waited;
-
-    for (waited = 0; waited < ms; waited += 100) {
-        c->done = 0;
-        if (rq_get_job(c->rq, id, on_job, c) == 0 && wait_done(c, 2000) &&
-            strncmp(c->text, want, n) == 0 && c->text[n] == '|')
-            return 1;
-        usleep(100000);
-    }
-    tap_diag("job %s: wanted %s, last seen %.300s", id, want, c->text);
-    return 0;
-}
-
-static void on_row(struct db *db, const struct db_result *r, void *data)
-{
-    struct ctx *c = data;
-
-    (void)db;
-    c->done = 1;
-    c->status = r->status;
-    snprintf(c->text, sizeof(c->text), "%s|%s", r->nrows ? db_result_value(r, 0, 0) : "",
-             r->nrows ? db_result_value(r, 0, 1) : "");
-}
+#include "worker_util.h"
 
 static void on_cancel(void *arg, int status, enum rq_cancel_status st)
 {
-    struct ctx *c = arg;
+    struct wctx *c = arg;
 
     c->done = 1;
     c->status = status == 0 ? (int)st : status;
 }
 
-static pid_t spawn_worker(char **argv, const char *config, const char *languages)
-{
-    pid_t pid = fork();
-
-    if (pid == 0) {
-        execl(argv[1], argv[1], "-c", config, "-l", languages, "--sandbox", argv[3],
-              "--first-slot", "50", (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int write_config(const char *path, const char *redis_url, const char *pg_url)
-{
-    FILE *f = fopen(path, "w");
-
-    if (!f)
-        return -errno;
-    fprintf(f, "redis:\n  url: %s\npostgres:\n  url: %s\nworker:\n  slots: 2\n"
-               "  heartbeat: 1s\n  heartbeat_ttl: 4s\n  drain_grace: 10s\n",
-            redis_url, pg_url);
-    return fclose(f) == 0 ? 0 : -EIO;
-}
-
-static void test_jobs(struct tap *t, struct ctx *c)
+static void test_jobs(struct tap *t, struct wctx *c)
 {
     char python_id[KEYS_ID_MAX + 1], c_id[KEYS_ID_MAX + 1], bad_id[KEYS_ID_MAX + 1];
     const char *sql = "SELECT status, result->>'status' FROM jobs WHERE id = $1";
     const char *params[1];
 
-    tap_ok(t, submit(c, "{\"language\": \"python\", \"stdin\": \"20 22\", \"source\": "
+    tap_ok(t, wu_submit(c, "{\"language\": \"python\", \"stdin\": \"20 22\", \"source\": "
                         "\"a, b = map(int, input().split())\\nprint(a + b)\\n\"}") == 0,
            "a Python job is queued");
     snprintf(python_id, sizeof(python_id), "%s", c->id);
-    tap_ok(t, submit(c, "{\"language\": \"c\", \"args\": [\"x\", \"y\"], \"source\": "
+    tap_ok(t, wu_submit(c, "{\"language\": \"c\", \"args\": [\"x\", \"y\"], \"source\": "
                         "\"#include <stdio.h>\\nint main(int c, char **v) "
                         "{ printf(\\\"%d args\\\\n\\\", c - 1); return 0; }\\n\"}") == 0,
            "a C job is queued");
     snprintf(c_id, sizeof(c_id), "%s", c->id);
-    tap_ok(t, submit(c, "{\"language\": \"c\", \"source\": \"int main( {\"}") == 0,
+    tap_ok(t, wu_submit(c, "{\"language\": \"c\", \"source\": \"int main( {\"}") == 0,
            "a C job that does not compile is queued");
     snprintf(bad_id, sizeof(bad_id), "%s", c->id);
 
-    tap_ok(t, wait_state(c, python_id, "completed", 30000) && strstr(c->text, "\"stdout\":\"42\\n\"") &&
+    tap_ok(t, wu_wait_state(c, python_id, "completed", 30000) && strstr(c->text, "\"stdout\":\"42\\n\"") &&
                   strstr(c->text, "\"status\":\"ok\""),
            "the Python job completes with its output in Redis");
-    tap_ok(t, wait_state(c, c_id, "completed", 60000) && strstr(c->text, "\"stdout\":\"2 args\\n\""),
+    tap_ok(t, wu_wait_state(c, c_id, "completed", 60000) && strstr(c->text, "\"stdout\":\"2 args\\n\""),
            "the C job is compiled, then run with its args");
-    tap_ok(t, wait_state(c, bad_id, "completed", 60000) &&
+    tap_ok(t, wu_wait_state(c, bad_id, "completed", 60000) &&
                   strstr(c->text, "\"status\":\"compile_error\"") && strstr(c->text, "error"),
            "a compile error is a completed job whose result says compile_error, with the compiler's output");
     params[0] = python_id;
-    c->done = 0;
-    tap_ok(t, db_query(c->db, sql, 1, params, on_row, c) == 0 && wait_done(c, 10000) &&
-                  c->status == 0 && strcmp(c->text, "completed|ok") == 0,
+    tap_ok(t, wu_query(c, 10000, sql, 1, params) && strcmp(c->text, "completed|ok") == 0,
            "the Python job's row is in PostgreSQL (%s)", c->text);
     params[0] = bad_id;
-    c->done = 0;
-    tap_ok(t, db_query(c->db, sql, 1, params, on_row, c) == 0 && wait_done(c, 10000) &&
-                  strcmp(c->text, "completed|compile_error") == 0,
+    tap_ok(t, wu_query(c, 10000, sql, 1, params) && strcmp(c->text, "completed|compile_error") == 0,
            "and so is the compile error's");
 }
 
-static void test_cancel(struct tap *t, struct ctx *c)
+static void test_cancel(struct tap *t, struct wctx *c)
 {
     char id[KEYS_ID_MAX + 1];
 
-    tap_ok(t, submit(c, "{\"language\": \"python\", \"limits\": {\"wall_ms\": 60000}, "
+    tap_ok(t, wu_submit(c, "{\"language\": \"python\", \"limits\": {\"wall_ms\": 60000}, "
                         "\"source\": \"import time\\ntime.sleep(60)\\n\"}") == 0,
            "a long job is queued");
     snprintf(id, sizeof(id), "%s", c->id);
-    tap_ok(t, wait_state(c, id, "running", 30000), "it starts running");
+    tap_ok(t, wu_wait_state(c, id, "running", 30000), "it starts running");
     c->done = 0;
-    tap_ok(t, rq_cancel(c->rq, id, on_cancel, c) == 0 && wait_done(c, 5000) &&
+    tap_ok(t, rq_cancel(c->rq, id, on_cancel, c) == 0 && wu_wait_done(c, 5000) &&
                   c->status == RQ_CANCEL_RUNNING,
            "cancel reaches the running job's worker");
-    tap_ok(t, wait_state(c, id, "cancelled", 5000), "the job is cancelled within seconds");
+    tap_ok(t, wu_wait_state(c, id, "cancelled", 5000), "the job is cancelled within seconds");
 }
 
 int main(int argc, char **argv)
@@ -212,7 +83,7 @@ int main(int argc, char **argv)
     struct redis_server redis = {0};
     struct pg_server pg;
     struct rq_options ro = {0};
-    struct ctx c = {0};
+    struct wctx c = {0};
     struct tap t = {0};
     char err[256] = "", pg_url[256], dir[] = "/tmp/runq-test-worker-XXXXXX", config[300];
     int status = 0;
@@ -230,8 +101,8 @@ int main(int argc, char **argv)
         goto out;
     pg_server_url(&pg, "postgres", pg_url, sizeof(pg_url));
     snprintf(config, sizeof(config), "%s/runq.yaml", dir);
-    write_config(config, redis.url, pg_url);
-    worker = spawn_worker(argv, config, argv[2]);
+    wu_write_config(config, redis.url, pg_url, 2, "1s", "4s", "10s");
+    worker = wu_spawn_worker(argv[1], config, argv[2], argv[3], 50);
     c.loop = uv_default_loop();
     ro.url = redis.url;
     if (!tap_ok(&t, worker > 0 && rq_open(c.loop, &ro, &c.rq) == 0 &&
