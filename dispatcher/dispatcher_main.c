@@ -3,9 +3,12 @@
  * queues. Config: -c, else config/runq.yaml when it exists in the current directory, else the
  * embedded defaults; then RUNQ_* environment overrides. Languages: -l, else
  * config/languages.yaml (required). Configuration errors print file:line: key: message and
- * exit 2. SIGINT/SIGTERM: waits end with their current snapshot, requests in flight are
- * answered, then Redis is closed and the process exits 0.
- * Does: wiring only (config, languages, rq, routes, http_server, signals).
+ * exit 2. PostgreSQL (postgres.url) is opened at start and the schema migrated (db_migrate:
+ * an advisory lock makes that safe with several dispatchers and workers starting at once;
+ * retried every second while PostgreSQL is away). SIGINT/SIGTERM: waits end with their
+ * current snapshot, event streams end, requests in flight are answered, then Redis and
+ * PostgreSQL are closed and the process exits 0.
+ * Does: wiring only (config, languages, rq, db, routes, http_server, signals).
  * Must not: hold logic of its own. */
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db.h"
 #include "http_server.h"
 #include "languages.h"
 #include "routes.h"
@@ -30,7 +34,9 @@ struct app {
     struct runq_config cfg;
     struct languages langs;
     struct rq *rq;
+    struct db *db;
     struct routes *routes;
+    uv_timer_t remigrate;
     struct http_server *srv;
     uv_signal_t sig[2];
     int stopping;
@@ -49,12 +55,48 @@ static int config_fail(const struct config_error *err)
     return 2;
 }
 
-static void on_rq_closed(void *arg)
+static void on_db_closed(void *arg)
 {
     struct app *app = arg;
 
     routes_free(app->routes);
     app->routes = NULL;
+}
+
+static void on_rq_closed(void *arg)
+{
+    struct app *app = arg;
+
+    uv_close((uv_handle_t *)&app->remigrate, NULL);
+    db_close(app->db, on_db_closed, app);
+}
+
+static void on_migrated(struct db *db, int status, int applied, int version, const char *message,
+                        void *data);
+
+static void on_remigrate(uv_timer_t *t)
+{
+    struct app *app = t->data;
+
+    if (!app->stopping && db_migrate(app->db, on_migrated, app) < 0)
+        uv_timer_start(&app->remigrate, on_remigrate, 1000, 0);
+}
+
+static void on_migrated(struct db *db, int status, int applied, int version, const char *message,
+                        void *data)
+{
+    struct app *app = data;
+
+    (void)db;
+    if (status < 0 && status != -ECANCELED) {
+        fprintf(stderr, "runq-dispatcher: database migration failed (retrying): %s\n",
+                message && *message ? message : strerror(-status));
+        if (!app->stopping)
+            uv_timer_start(&app->remigrate, on_remigrate, 1000, 0);
+    } else if (status == 0 && applied) {
+        fprintf(stderr, "runq-dispatcher: database schema at version %d (%d applied)\n", version,
+                applied);
+    }
 }
 
 static void on_server_closed(struct http_server *srv, void *data)
@@ -111,6 +153,10 @@ static int start(struct app *app)
         .url = app->cfg.redis.url,
         .results_ttl_ms = app->cfg.results.ttl_ms,
     };
+    struct db_options dbo = {
+        .query_timeout_ms = 5000, /* an HTTP answer should not wait longer */
+        .application_name = "runq-dispatcher",
+    };
     struct http_server_config sc;
     static const int signums[2] = {SIGINT, SIGTERM};
     char host[256];
@@ -124,7 +170,15 @@ static int start(struct app *app)
         fprintf(stderr, "runq-dispatcher: redis.url: %s\n", strerror(-r));
         return r;
     }
-    if ((r = routes_new(&app->loop, &app->cfg, &app->langs, app->rq, &app->routes)) < 0 ||
+    if ((r = db_open(&app->loop, app->cfg.postgres.url, &dbo, &app->db)) < 0) {
+        fprintf(stderr, "runq-dispatcher: postgres.url: %s\n", strerror(-r));
+        return r;
+    }
+    uv_timer_init(&app->loop, &app->remigrate);
+    app->remigrate.data = app;
+    if (db_migrate(app->db, on_migrated, app) < 0)
+        uv_timer_start(&app->remigrate, on_remigrate, 1000, 0);
+    if ((r = routes_new(&app->loop, &app->cfg, &app->langs, app->rq, app->db, &app->routes)) < 0 ||
         (r = http_server_new(&app->loop, &sc, routes_handle, app->routes, &app->srv)) < 0) {
         fprintf(stderr, "runq-dispatcher: %s\n", strerror(-r));
         return r;
@@ -180,8 +234,13 @@ int main(int argc, char **argv)
     if (rc) { /* unwind what start() opened */
         if (app.srv)
             http_server_close(app.srv, NULL, NULL);
+        app.stopping = 1;
         if (app.rq)
             rq_close(app.rq, NULL, NULL);
+        if (app.db) {
+            uv_close((uv_handle_t *)&app.remigrate, NULL);
+            db_close(app.db, NULL, NULL);
+        }
         uv_run(&app.loop, UV_RUN_DEFAULT);
         routes_free(app.routes);
     } else {

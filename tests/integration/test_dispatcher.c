@@ -623,15 +623,22 @@ static void test_misc(struct ctx *x)
     size_t i;
     int ok = 0;
 
-    call("GET", "/v1/jobs", NULL, NULL, &r);
+    call("PUT", "/v1/jobs", NULL, NULL, &r);
     tap_ok(t,
-           r.status == 405 && strstr(r.head, "\nAllow: POST") &&
+           r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD, POST") &&
                !strcmp(err_code(&r), "method_not_allowed"),
-           "GET /v1/jobs: 405 with Allow: POST");
+           "PUT /v1/jobs: 405 with Allow: GET, HEAD, POST");
     resp_clear(&r);
-    call("DELETE", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
-    tap_ok(t, r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD"),
-           "DELETE /v1/jobs/{id}: 405 with Allow: GET, HEAD");
+    call("POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    tap_ok(t, r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD, DELETE"),
+           "POST /v1/jobs/{id}: 405 with Allow: GET, HEAD, DELETE");
+    resp_clear(&r);
+    call("GET", "/v1/jobs?limit=5", NULL, NULL, &r);
+    tap_ok(t, r.status == 503 && !strcmp(err_code(&r), "postgres_unavailable"),
+           "history without PostgreSQL: 503 postgres_unavailable (%s)", r.body);
+    resp_clear(&r);
+    call("GET", "/v1/jobs?limit=0", NULL, NULL, &r);
+    tap_ok(t, r.status == 400 && !strcmp(err_field(&r), "limit"), "history ?limit=0: 400 limit");
     resp_clear(&r);
     call("GET", "/v2/nothing", NULL, NULL, &r);
     tap_ok(t, r.status == 404 && !strcmp(err_code(&r), "not_found"), "unknown path: 404");
@@ -752,7 +759,7 @@ int main(void)
     ro.url = app.cfg.redis.url;
     ro.command_timeout_ms = 2000;
     rc = rq_open(&app.loop, &ro, &app.rq);
-    rc = rc ? rc : routes_new(&app.loop, &app.cfg, &app.langs, app.rq, &app.routes);
+    rc = rc ? rc : routes_new(&app.loop, &app.cfg, &app.langs, app.rq, NULL, &app.routes);
     rc = rc ? rc : routes_server_config(&app.cfg, &sc, host, sizeof(host));
     sc.port = 0;
     sc.request_timeout_ms = 5000;
