@@ -14,10 +14,13 @@
 #include "results_sql.h"
 #include "rq.h"
 #include "slot_pool.h"
+#include "utf8.h"
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 #define SLOT_WAIT_MS 50
+#define OUTPUT_EVERY_MS 250
+#define OUTPUT_EVENT_MAX (64 << 10) /* per stream and event: the result has all of it */
 
 enum stage { ST_STARTING, ST_COMPILE, ST_RUN, ST_STORE, ST_ACK, ST_DONE };
 
@@ -35,6 +38,13 @@ struct job_run {
     const char *state;  /* completed | failed | cancelled, once finished */
     json_t *result;     /* what is stored and acknowledged */
     uv_timer_t retry;
+    uv_timer_t flush;   /* output events, every OUTPUT_EVERY_MS while a step runs */
+    int closing;        /* handles still to close in runner_free */
+    struct {
+        char *data;
+        size_t len;
+        int dropped;
+    } pending[2];       /* output not published yet: stdout, stderr */
     unsigned tries;     /* of the current step, for backoff */
     void (*again)(struct job_run *job);
 };
@@ -77,6 +87,57 @@ static void publish(struct job_run *job, const char *event)
         return;
     snprintf(msg, sizeof(msg), "{\"id\":\"%s\",\"event\":\"%s\"}", job->id, event);
     (void)rq_publish(job->env->rq, channel, msg, strlen(msg), NULL, NULL);
+}
+
+/* Output read since the last event, as one event per stream (invalid UTF-8 replaced). */
+static void flush_output(struct job_run *job)
+{
+    static const char *const names[2] = {"stdout", "stderr"};
+    char channel[KEYS_NAME_MAX + 1];
+    int i;
+
+    if (keys_events(channel, sizeof(channel), job->id) < 0)
+        return;
+    for (i = 0; i < 2; i++) {
+        size_t n;
+        char *text, *msg;
+        json_t *ev;
+        if (!job->pending[i].len)
+            continue;
+        text = utf8_sanitize(job->pending[i].data, job->pending[i].len, &n);
+        ev = text ? json_pack("{s:s, s:s, s:s, s:s#, s:b}", "id", job->id, "event", "output",
+                              "stream", names[i], "data", text, (int)n, "dropped",
+                              job->pending[i].dropped)
+                  : NULL;
+        msg = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        if (msg)
+            (void)rq_publish(job->env->rq, channel, msg, strlen(msg), NULL, NULL);
+        free(msg);
+        json_decref(ev);
+        free(text);
+        job->pending[i].len = 0;
+        job->pending[i].dropped = 0;
+    }
+}
+
+static void on_flush(uv_timer_t *t)
+{
+    flush_output(t->data);
+}
+
+static void on_output(int stream, const char *bytes, size_t len, void *data)
+{
+    struct job_run *job = data;
+    int i = stream == 2;
+
+    if (!job->pending[i].data && !(job->pending[i].data = malloc(OUTPUT_EVENT_MAX)))
+        return;
+    if (len > OUTPUT_EVENT_MAX - job->pending[i].len) {
+        len = OUTPUT_EVENT_MAX - job->pending[i].len;
+        job->pending[i].dropped = 1;
+    }
+    memcpy(job->pending[i].data + job->pending[i].len, bytes, len);
+    job->pending[i].len += len;
 }
 
 /* The job is over as far as the sandbox goes: make it durable. result is stolen. */
@@ -196,6 +257,8 @@ static void on_slot(int status, json_t *answer, void *data)
     const char *type = json_string_value(json_object_get(answer, "type"));
 
     job->in_slot = 0;
+    uv_timer_stop(&job->flush);
+    flush_output(job);
     if (status == -ECANCELED || job->cancel_requested)
         finish(job, "cancelled", json_pack("{s:s}", "status", "cancelled"));
     else if (status < 0)
@@ -214,7 +277,12 @@ static void step(struct job_run *job)
 {
     const struct sbx_run_spec *spec = job->stage == ST_COMPILE ? &job->plan.compile : &job->plan.run;
     json_t *req = job_plan_request(spec);
-    int r = req ? slot_pool_run(job->env->pool, req, on_slot, job, &job->slot) : -ENOMEM;
+    int r;
+
+    /* Only the run step's output is the program's; the compiler's comes with its result. */
+    if (req && job->stage == ST_RUN)
+        json_object_set_new(req, "stream", json_true());
+    r = req ? slot_pool_run(job->env->pool, req, on_slot, on_output, job, &job->slot) : -ENOMEM;
 
     json_decref(req);
     if (r == -EBUSY) {
@@ -227,6 +295,8 @@ static void step(struct job_run *job)
     }
     job->in_slot = 1;
     job->tries = 0;
+    if (job->stage == ST_RUN)
+        uv_timer_start(&job->flush, on_flush, OUTPUT_EVERY_MS, OUTPUT_EVERY_MS);
 }
 
 /* The spec as stored by the dispatcher, read back strictly. */
@@ -310,7 +380,8 @@ int runner_start(struct runner_env *env, const char *id, struct job_run **out)
     if (keys_job_id_parse(id, job->queue, sizeof(job->queue)) < 0)
         snprintf(job->queue, sizeof(job->queue), "unknown");
     uv_timer_init(env->loop, &job->retry);
-    job->retry.data = job;
+    uv_timer_init(env->loop, &job->flush);
+    job->retry.data = job->flush.data = job;
     *out = job;
     if (rq_get_job(env->rq, id, on_job_info, job) < 0)
         mark_running(job);
@@ -333,6 +404,10 @@ static void on_timer_closed(uv_handle_t *h)
 {
     struct job_run *job = h->data;
 
+    if (--job->closing > 0)
+        return;
+    free(job->pending[0].data);
+    free(job->pending[1].data);
     if (job->have_plan)
         job_plan_free(&job->plan);
     if (job->have_spec)
@@ -343,5 +418,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 void runner_free(struct job_run *job)
 {
+    job->closing = 2;
     uv_close((uv_handle_t *)&job->retry, on_timer_closed);
+    uv_close((uv_handle_t *)&job->flush, on_timer_closed);
 }

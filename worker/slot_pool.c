@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+
 #define FRAME_MAX (512u << 20)
 #define RESPAWN_MIN_MS 100
 #define RESPAWN_MAX_SHIFT 6 /* 100 ms << 6 = 6.4 s at most */
@@ -20,6 +22,7 @@ struct slot {
     int proc_open, in_open, out_open, timer_open;
     int alive, ready, busy, cancelled, done; /* ready: the slot said so (first frame) */
     slot_run_cb cb;
+    slot_output_cb on_output;
     void *data;
     char *rbuf;
     size_t rlen, rcap;
@@ -46,6 +49,7 @@ static void finish_run(struct slot *s, int status, json_t *answer)
 
     s->busy = 0;
     s->cb = NULL;
+    s->on_output = NULL;
     s->data = NULL;
     if (cb)
         cb(status, answer, data);
@@ -158,6 +162,26 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(s->rbuf + s->rlen, (unsigned)(s->rcap - s->rlen));
 }
 
+static int is_output(const json_t *answer)
+{
+    const char *type = json_string_value(json_object_get(answer, "type"));
+
+    return type && strcmp(type, "output") == 0;
+}
+
+static void deliver_output(struct slot *s, const json_t *frame)
+{
+    const char *stream = json_string_value(json_object_get(frame, "stream"));
+    const char *b64 = json_string_value(json_object_get(frame, "base64"));
+    unsigned char *bytes;
+    size_t len;
+
+    if (!s->on_output || !stream || !b64 || base64_decode(b64, strlen(b64), &bytes, &len) < 0)
+        return;
+    s->on_output(strcmp(stream, "stderr") == 0 ? 2 : 1, (const char *)bytes, len, s->data);
+    free(bytes);
+}
+
 /* Delivers every complete frame in the buffer. 0, or -EPROTO for a frame we cannot take. */
 static int take_frames(struct slot *s)
 {
@@ -185,6 +209,11 @@ static int take_frames(struct slot *s)
         if (!answer || !s->busy) {
             json_decref(answer);
             return -EPROTO;
+        }
+        if (is_output(answer)) {
+            deliver_output(s, answer);
+            json_decref(answer);
+            continue;
         }
         s->failures = 0;
         finish_run(s, 0, answer);
@@ -331,8 +360,8 @@ static void on_written(uv_write_t *req, int status)
     free(req);
 }
 
-int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb, void *data,
-                  unsigned *slot_out)
+int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb,
+                  slot_output_cb on_output, void *data, unsigned *slot_out)
 {
     struct slot *s = NULL;
     uv_write_t *req;
@@ -371,6 +400,7 @@ int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb, vo
     }
     s->busy = 1;
     s->cb = cb;
+    s->on_output = on_output;
     s->data = data;
     if (slot_out)
         *slot_out = s->index;

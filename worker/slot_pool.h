@@ -29,12 +29,16 @@ struct slot_pool_options {
  * when the slot process died mid-run, -ESHUTDOWN when the pool closed first. */
 typedef void (*slot_run_cb)(int status, json_t *answer, void *data);
 
+/* Output read during a run whose request asked for it ("stream": true); stream 1 = stdout,
+ * 2 = stderr; bytes valid during the call only. */
+typedef void (*slot_output_cb)(int stream, const char *bytes, size_t len, void *data);
+
 int slot_pool_new(uv_loop_t *loop, const struct slot_pool_options *o, struct slot_pool **out);
 
 /* Sends request (not stolen) to an idle slot; *slot_out says which (for cancel). Returns 0,
  * -EBUSY when no slot is idle and ready, -ESHUTDOWN while closing, -ENOMEM. */
-int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb, void *data,
-                  unsigned *slot_out);
+int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb,
+                  slot_output_cb on_output, void *data, unsigned *slot_out);
 
 /* Kills the slot's process, so its run and everything it started die now; the run's
  * callback gets -ECANCELED and the slot comes back by itself. 0 or -EINVAL if idle. */

@@ -119,7 +119,7 @@ static void test_compiled_job(struct tap *t, uv_loop_t *loop, const char *langua
         return;
     run_until(loop, all_idle, &idle, 10000);
     req = job_plan_request(&plan.compile);
-    tap_ok(t, slot_pool_run(the_pool, req, on_run, &compiled, NULL) == 0 &&
+    tap_ok(t, slot_pool_run(the_pool, req, on_run, NULL, &compiled, NULL) == 0 &&
                   run_until(loop, is_done, &compiled, 30000) &&
                   strcmp(compiled.sandbox_status, "ok") == 0,
            "compile step: gcc in the sandbox");
@@ -127,13 +127,53 @@ static void test_compiled_job(struct tap *t, uv_loop_t *loop, const char *langua
     tap_ok(t, compiled.result && job_plan_take_artifacts(&plan, compiled.result) == 0,
            "the artifact comes back from the compile step");
     req = job_plan_request(&plan.run);
-    tap_ok(t, slot_pool_run(the_pool, req, on_run, &ran, NULL) == 0 &&
+    tap_ok(t, slot_pool_run(the_pool, req, on_run, NULL, &ran, NULL) == 0 &&
                   run_until(loop, is_done, &ran, 10000) && strcmp(ran.stdout_text, "hello runq\n") == 0,
            "run step: the compiled program runs with the job's args");
     json_decref(req);
     json_decref(compiled.result);
     job_plan_free(&plan);
     languages_free(&langs);
+}
+
+/* The outcome first: on_run sees a struct outcome, on_output the whole of it. */
+struct streamed_run {
+    struct outcome o;
+    char text[256];
+    size_t len;
+    int calls;
+};
+
+static void on_output(int stream, const char *bytes, size_t len, void *data)
+{
+    struct streamed_run *s = data;
+
+    (void)stream;
+    if (s->len + len < sizeof(s->text)) {
+        memcpy(s->text + s->len, bytes, len);
+        s->len += len;
+        s->calls++;
+    }
+}
+
+/* Output arrives while the run goes on, then the answer. */
+static void test_streaming(struct tap *t, uv_loop_t *loop)
+{
+    struct streamed_run run = {{0}, {0}, 0, 0};
+    json_t *req = json_pack("{s:[s,s,s], s:b}", "argv", "sh", "-c",
+                            "for i in 1 2 3; do echo line$i; sleep 0.1; done", "stream", 1);
+    unsigned idle = 2;
+
+    run_until(loop, all_idle, &idle, 10000);
+    tap_ok(t, slot_pool_run(the_pool, req, on_run, on_output, &run, NULL) == 0 &&
+                  run_until(loop, is_done, &run.o, 10000),
+           "a streamed run completes");
+    tap_ok(t, run.calls >= 2 && run.len == 18 &&
+                  memcmp(run.text, "line1\nline2\nline3\n", 18) == 0 &&
+                  strcmp(run.o.stdout_text, "line1\nline2\nline3\n") == 0,
+           "its output came in %d pieces during the run, the same bytes as the result",
+           run.calls);
+    json_decref(req);
 }
 
 int main(int argc, char **argv)
@@ -152,15 +192,15 @@ int main(int argc, char **argv)
     if (!tap_ok(&t, slot_pool_new(&loop, &o, &the_pool) == 0, "pool of 2 slots"))
         return tap_done(&t);
     tap_ok(&t, run_until(&loop, all_idle, &idle, 10000), "both slot processes come up");
-    tap_ok(&t, slot_pool_run(the_pool, a, on_run, &two[0], NULL) == 0 &&
-                   slot_pool_run(the_pool, b, on_run, &two[1], NULL) == 0,
+    tap_ok(&t, slot_pool_run(the_pool, a, on_run, NULL, &two[0], NULL) == 0 &&
+                   slot_pool_run(the_pool, b, on_run, NULL, &two[1], NULL) == 0,
            "two runs start at once");
-    tap_ok(&t, slot_pool_run(the_pool, c, on_run, &busy, NULL) == -EBUSY,
+    tap_ok(&t, slot_pool_run(the_pool, c, on_run, NULL, &busy, NULL) == -EBUSY,
            "a third is refused with -EBUSY while both slots are busy");
     tap_ok(&t, run_until(&loop, both_done, two, 10000) && two[0].status == 0 &&
                    strcmp(two[0].stdout_text, "A\n") == 0 && strcmp(two[1].stdout_text, "B\n") == 0,
            "both answers arrive, each to its own callback");
-    ok = slot_pool_run(the_pool, d, on_run, &cancelled, &slot) == 0;
+    ok = slot_pool_run(the_pool, d, on_run, NULL, &cancelled, &slot) == 0;
     tap_ok(&t, ok && slot >= FIRST_SLOT && slot < FIRST_SLOT + 2, "a long run starts in slot %u",
            slot);
     tap_ok(&t, run_until(&loop, all_idle, &(unsigned){1}, 2000) &&
@@ -169,10 +209,11 @@ int main(int argc, char **argv)
     tap_ok(&t, run_until(&loop, is_done, &cancelled, 5000) && cancelled.status == -ECANCELED,
            "its callback gets -ECANCELED");
     tap_ok(&t, run_until(&loop, all_idle, &idle, 10000), "the cancelled slot comes back");
-    tap_ok(&t, slot_pool_run(the_pool, c, on_run, &after, NULL) == 0 &&
+    tap_ok(&t, slot_pool_run(the_pool, c, on_run, NULL, &after, NULL) == 0 &&
                    run_until(&loop, is_done, &after, 10000) && after.status == 0 &&
                    strcmp(after.sandbox_status, "ok") == 0,
            "and runs again");
+    test_streaming(&t, &loop);
     if (argc > 2)
         test_compiled_job(&t, &loop, argv[2]);
     slot_pool_close(the_pool, on_closed, &closed);

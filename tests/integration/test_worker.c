@@ -16,6 +16,7 @@
 #include "pg_server.h"
 #include "redis_server.h"
 #include "rq.h"
+#include "keys.h"
 #include "tap.h"
 #include "worker_util.h"
 
@@ -78,6 +79,51 @@ static void test_cancel(struct tap *t, struct wctx *c)
     tap_ok(t, wu_wait_state(c, id, "cancelled", 5000), "the job is cancelled within seconds");
 }
 
+struct events {
+    char output[256];
+    size_t len;
+    int outputs, started, finished;
+};
+
+static void on_event(void *arg, const char *channel, const char *data, size_t len)
+{
+    struct events *e = arg;
+    json_t *ev = data ? json_loadb(data, len, 0, NULL) : NULL;
+    const char *name = json_string_value(json_object_get(ev, "event"));
+    const char *text = json_string_value(json_object_get(ev, "data"));
+
+    (void)channel;
+    if (name && strcmp(name, "output") == 0 && text && e->len + strlen(text) < sizeof(e->output)) {
+        memcpy(e->output + e->len, text, strlen(text));
+        e->len += strlen(text);
+        e->outputs++;
+    }
+    e->started += name && strcmp(name, "started") == 0;
+    e->finished += name && strcmp(name, "finished") == 0;
+    json_decref(ev);
+}
+
+/* Progress reaches subscribers while the job runs: started, output in pieces, finished. */
+static void test_events(struct tap *t, struct wctx *c)
+{
+    struct events e = {{0}, 0, 0, 0, 0};
+    char pattern[KEYS_NAME_MAX + 1];
+
+    keys_events_pattern(pattern, sizeof(pattern), "default");
+    tap_ok(t, rq_subscribe(c->rq, pattern, 1, on_event, &e) == 0, "subscribe to the queue's events");
+    wu_sleep(c, 300);
+    tap_ok(t, wu_submit(c, "{\"language\": \"python\", \"source\": \"import time\\n"
+                           "for i in range(3):\\n    print('tick', i, flush=True)\\n"
+                           "    time.sleep(0.4)\\n\"}") == 0 &&
+                  wu_wait_state(c, c->id, "completed", 30000),
+           "a job that prints over a second completes");
+    wu_sleep(c, 300);
+    tap_ok(t, e.started == 1 && e.finished == 1, "its started and finished events were published");
+    tap_ok(t, e.outputs >= 2 && e.len == 21 && memcmp(e.output, "tick 0\ntick 1\ntick 2\n", 21) == 0,
+           "its output came as %d events while it ran, all of it in order", e.outputs);
+    rq_unsubscribe(c->rq, pattern);
+}
+
 int main(int argc, char **argv)
 {
     struct redis_server redis = {0};
@@ -110,6 +156,7 @@ int main(int argc, char **argv)
                 "a worker starts; the test connects to Redis and PostgreSQL"))
         goto out;
     test_jobs(&t, &c);
+    test_events(&t, &c);
     test_cancel(&t, &c);
     kill(worker, SIGTERM);
     tap_ok(&t, waitpid(worker, &status, 0) == worker && WIFEXITED(status) && WEXITSTATUS(status) == 0,

@@ -28,6 +28,7 @@
 #define CPU_POLL_MIN_MS 5
 
 struct stream {
+    int number; /* 1 stdout, 2 stderr */
     int fd;
     struct sbx_buf *buf;
     uint64_t cap;
@@ -88,6 +89,8 @@ static void drain(struct run *r, struct stream *s)
         size_t keep = (size_t)(s->cap - s->buf->len);
         memcpy(s->buf->data + s->buf->len, chunk, keep);
         s->buf->len += keep;
+        if (keep && r->spec->on_output)
+            r->spec->on_output(r->spec->output_ctx, s->number, chunk, keep);
         if (!s->buf->truncated) {
             s->buf->truncated = 1;
             kill_tree(r, SBX_KILL_OUTPUT);
@@ -96,6 +99,8 @@ static void drain(struct run *r, struct stream *s)
     }
     memcpy(s->buf->data + s->buf->len, chunk, (size_t)n);
     s->buf->len += (size_t)n;
+    if (r->spec->on_output)
+        r->spec->on_output(r->spec->output_ctx, s->number, chunk, (size_t)n);
 }
 
 static void read_report(struct run *r)
@@ -331,8 +336,8 @@ static int alloc_streams(struct run *r)
      * while a hostile program floods us). */
     r->res->out.data = malloc(cap + 1);
     r->res->err.data = malloc(cap + 1);
-    r->out = (struct stream){-1, &r->res->out, cap};
-    r->err = (struct stream){-1, &r->res->err, cap};
+    r->out = (struct stream){1, -1, &r->res->out, cap};
+    r->err = (struct stream){2, -1, &r->res->err, cap};
     return r->res->out.data && r->res->err.data ? 0 : -ENOMEM;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "sbx_io.h"
 #include "sbx_request.h"
 
@@ -59,6 +60,19 @@ static int send_json(int fd, json_t *j)
     return r;
 }
 
+/* One frame per piece of output read: {"type": "output", "stream": "stdout", "base64": ..}.
+ * A write error here is the caller's problem to notice on the final answer. */
+static void send_output(void *ctx, int stream, const char *data, size_t len)
+{
+    char *b64 = base64_encode(data, len);
+
+    if (b64)
+        (void)send_json(*(int *)ctx, json_pack("{s:s, s:s, s:s}", "type", "output", "stream",
+                                               stream == 1 ? "stdout" : "stderr", "base64",
+                                               b64));
+    free(b64);
+}
+
 static int answer(struct sbx_slot *slot, const char *text, size_t len, int out)
 {
     json_error_t jerr;
@@ -74,6 +88,10 @@ static int answer(struct sbx_slot *slot, const char *text, size_t len, int out)
                                      "message", req ? "invalid value" : jerr.text));
         json_decref(req);
         return e;
+    }
+    if (json_is_true(json_object_get(req, "stream"))) {
+        r.spec.on_output = send_output;
+        r.spec.output_ctx = &out;
     }
     json_decref(req);
     if (sbx_slot_run(slot, &r.spec, &res) < 0) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* sbx_server: a warm slot served over a byte stream (runq-sandbox --serve), so a worker's
  * event loop drives the sandbox through a pipe instead of blocking on it.
+ * With "stream": true in a request, output frames {"type": "output", "stream": "stdout" |
+ * "stderr", "base64": ...} come during the run, before its answer.
  * Frames: a 4-byte big-endian length, then that many bytes of JSON. First the server says
  * {"type": "ready", "slot": N} once the slot is open (or {"type": "error", "message": M} and
  * exits). Request: a run request (sbx_request). Answer: {"type": "result", "result": {...}}

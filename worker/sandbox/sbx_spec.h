@@ -41,6 +41,10 @@ struct sbx_run_spec {
     size_t nfiles;
     const char *const *collect; /* names in /box to return after the run */
     size_t ncollect;
+    /* Optional: called with each piece of output as it is read (what is kept, within the
+     * limit), stream 1 = stdout, 2 = stderr, so a caller can stream progress. */
+    void (*on_output)(void *ctx, int stream, const char *data, size_t len);
+    void *output_ctx;
 };
 
 #define SBX_MAX_BINDS 64
