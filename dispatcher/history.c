@@ -99,6 +99,16 @@ static int read_params(struct http_exchange *ex, struct params *p, int64_t *sinc
     return 0;
 }
 
+/* The start of each db callback: a failed query is answered (and op freed). 1 if it was. */
+static int op_failed(struct op *op, const struct db_result *r)
+{
+    if (r->status >= 0)
+        return 0;
+    api_db_error(op->ex, r->status);
+    free(op);
+    return 1;
+}
+
 /*** GET /v1/jobs ***/
 
 static void on_history(struct db *db, const struct db_result *r, void *data)
@@ -109,11 +119,8 @@ static void on_history(struct db *db, const struct db_result *r, void *data)
     int i;
 
     (void)db;
-    if (r->status < 0) {
-        api_db_error(op->ex, r->status);
-        free(op);
+    if (op_failed(op, r))
         return;
-    }
     jobs = json_array();
     for (i = 0; jobs && i < r->nrows; i++)
         json_array_append_new(jobs, api_job_from_row(r, i));
@@ -203,11 +210,8 @@ static void on_stats(struct db *db, const struct db_result *r, void *data)
     int i;
 
     (void)db;
-    if (r->status < 0) {
-        api_db_error(op->ex, r->status);
-        free(op);
+    if (op_failed(op, r))
         return;
-    }
     a = json_array();
     for (i = 0; a && i < r->nrows; i++) {
         const char *mix = db_result_value(r, i, RESULTS_SCOL_RESULT_MIX);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_client.h"
 #include "http_server.h"
 #include "redis_server.h"
 #include "routes.h"
@@ -75,162 +76,9 @@ static void stop_cb(uv_async_t *a)
     uv_close((uv_handle_t *)a, NULL);
 }
 
-/* ---- HTTP client (test thread) ---- */
-
-struct resp {
-    int status, complete;
-    char head[4096];
-    size_t head_len;
-    char body[16384];
-    size_t body_len;
-    json_t *json; /* the body parsed, or NULL */
-};
-
-static int r_head(struct resp *r, const char *at, size_t n)
-{
-    if (r->head_len + n + 1 < sizeof(r->head)) {
-        memcpy(r->head + r->head_len, at, n);
-        r->head_len += n;
-        r->head[r->head_len] = '\0';
-    }
-    return 0;
-}
-
-static int r_field(http_parser *p, const char *at, size_t n)
-{
-    r_head(p->data, "\n", 1);
-    return r_head(p->data, at, n);
-}
-
-static int r_value(http_parser *p, const char *at, size_t n)
-{
-    r_head(p->data, ": ", 2);
-    return r_head(p->data, at, n);
-}
-
-static int r_body(http_parser *p, const char *at, size_t n)
-{
-    struct resp *r = p->data;
-
-    if (r->body_len + n < sizeof(r->body)) {
-        memcpy(r->body + r->body_len, at, n);
-        r->body_len += n;
-        r->body[r->body_len] = '\0';
-    }
-    return 0;
-}
-
-static int r_done(http_parser *p)
-{
-    struct resp *r = p->data;
-
-    r->complete = 1;
-    r->status = (int)p->status_code;
-    return 0;
-}
-
-static const http_parser_settings settings = {
-    .on_header_field = r_field,
-    .on_header_value = r_value,
-    .on_body = r_body,
-    .on_message_complete = r_done,
-};
+/* ---- HTTP client (test thread; http_client.c) ---- */
 
 static int port;
-
-/* Connects and sends a request (Connection: close). Returns the socket or -1. */
-static int send_req(const char *method, const char *target, const char *headers, const char *body)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {.tv_sec = 30};
-    size_t blen = body ? strlen(body) : 0, off = 0;
-    char *req;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), n;
-    ssize_t w;
-
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
-        return -1;
-    }
-    n = asprintf(&req,
-                 "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n",
-                 method, target, headers ? headers : "", blen);
-    if (n < 0) {
-        close(fd);
-        return -1;
-    }
-    send(fd, req, (size_t)n, MSG_NOSIGNAL);
-    free(req);
-    while (off < blen && (w = send(fd, body + off, blen - off, MSG_NOSIGNAL)) > 0)
-        off += (size_t)w;
-    return fd;
-}
-
-/* Reads the response on fd and closes it. Returns 0 or -1. */
-static int read_resp(int fd, struct resp *r)
-{
-    char buf[8192];
-    http_parser p;
-    ssize_t n;
-
-    memset(r, 0, sizeof(*r));
-    http_parser_init(&p, HTTP_RESPONSE);
-    p.data = r;
-    while (!r->complete && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
-        http_parser_execute(&p, &settings, buf, (size_t)n);
-    if (!r->complete)
-        http_parser_execute(&p, &settings, NULL, 0);
-    close(fd);
-    r->json = json_loads(r->body, 0, NULL);
-    return r->complete ? 0 : -1;
-}
-
-static int call(const char *method, const char *target, const char *headers, const char *body,
-                struct resp *r)
-{
-    int fd = send_req(method, target, headers, body);
-
-    if (fd < 0) {
-        memset(r, 0, sizeof(*r));
-        return -1;
-    }
-    return read_resp(fd, r);
-}
-
-static void resp_clear(struct resp *r)
-{
-    json_decref(r->json);
-    r->json = NULL;
-}
-
-static const char *jstr(const json_t *j, const char *path1, const char *path2)
-{
-    const json_t *v = json_object_get(j, path1);
-
-    if (path2)
-        v = json_object_get(v, path2);
-    return json_string_value(v) ? json_string_value(v) : "";
-}
-
-static const char *err_code(const struct resp *r)
-{
-    return jstr(r->json, "error", "code");
-}
-
-static const char *err_field(const struct resp *r)
-{
-    return jstr(r->json, "error", "field");
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #define JSON_CT "Content-Type: application/json\r\n"
 
@@ -238,15 +86,15 @@ static long now_ms(void)
 static int post_job(const char *queue, const char *headers, char *id, size_t idlen)
 {
     char body[256], hdr[512];
-    struct resp r;
+    struct http_client_resp r;
 
     snprintf(body, sizeof(body),
              "{\"language\": \"py\", \"source\": \"print(1)\", \"queue\": \"%s\"}", queue);
     snprintf(hdr, sizeof(hdr), JSON_CT "%s", headers ? headers : "");
-    call("POST", "/v1/jobs", hdr, body, &r);
+    http_client_call(port, "POST", "/v1/jobs", hdr, body, &r);
     if (id)
-        snprintf(id, idlen, "%s", jstr(r.json, "id", NULL));
-    resp_clear(&r);
+        snprintf(id, idlen, "%s", http_client_jstr(r.json, "id", NULL));
+    http_client_resp_clear(&r);
     return r.status;
 }
 
@@ -343,9 +191,9 @@ static void wk_acked(void *arg, int status, long long v)
 
 static void wk_run(struct ctx *x, struct wk_wait *w)
 {
-    long t0 = now_ms();
+    long t0 = http_client_now_ms();
 
-    while (!w->done && now_ms() - t0 < 5000)
+    while (!w->done && http_client_now_ms() - t0 < 5000)
         uv_run(&x->wloop, UV_RUN_ONCE);
 }
 
@@ -383,16 +231,17 @@ static void test_submit(struct ctx *x)
 {
     struct tap *t = x->t;
     char id[128], loc[200], big[20000];
-    struct resp r;
+    struct http_client_resp r;
 
-    call("POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\", \"source\": \"print(1)\"}", &r);
-    snprintf(id, sizeof(id), "%s", jstr(r.json, "id", NULL));
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"print(1)\"}", &r);
+    snprintf(id, sizeof(id), "%s", http_client_jstr(r.json, "id", NULL));
     snprintf(loc, sizeof(loc), "\nLocation: /v1/jobs/%s", id);
     tap_ok(t,
            r.status == 202 && !strncmp(id, "default.", 8) && strstr(r.head, loc) &&
-               !strcmp(jstr(r.json, "status", NULL), "queued"),
+               !strcmp(http_client_jstr(r.json, "status", NULL), "queued"),
            "POST valid job: 202, id, status queued, Location (%d %s)", r.status, r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     tap_ok(t, in_pending(x, "default", id) == 1, "the job is in runq:{default}:pending");
     {
         char key[KEYS_NAME_MAX];
@@ -406,180 +255,187 @@ static void test_submit(struct ctx *x)
         freeReplyObject(rep);
     }
 
-    call("POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\",", &r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\",", &r);
     tap_ok(t,
-           r.status == 400 && !strcmp(err_code(&r), "invalid_json") &&
-               strstr(jstr(r.json, "error", "message"), "line 1, column"),
+           r.status == 400 && !strcmp(http_client_err_code(&r), "invalid_json") &&
+               strstr(http_client_jstr(r.json, "error", "message"), "line 1, column"),
            "bad JSON: 400 invalid_json with the position (%s)", r.body);
-    resp_clear(&r);
-    call("POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\", \"source\": \"x\", \"bogus\": 1}",
-         &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"x\", \"bogus\": 1}", &r);
     tap_ok(t,
-           r.status == 400 && !strcmp(err_code(&r), "invalid_field") &&
-               !strcmp(err_field(&r), "bogus"),
+           r.status == 400 && !strcmp(http_client_err_code(&r), "invalid_field") &&
+               !strcmp(http_client_err_field(&r), "bogus"),
            "unknown field: 400 naming it (%s)", r.body);
-    resp_clear(&r);
-    call("POST", "/v1/jobs", JSON_CT, "{\"language\": \"cobol\", \"source\": \"x\"}", &r);
-    tap_ok(t, r.status == 422 && !strcmp(err_code(&r), "unknown_language"),
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"cobol\", \"source\": \"x\"}", &r);
+    tap_ok(t, r.status == 422 && !strcmp(http_client_err_code(&r), "unknown_language"),
            "unknown language: 422 (%s)", r.body);
-    resp_clear(&r);
-    call("POST", "/v1/jobs", JSON_CT,
-         "{\"language\": \"py\", \"source\": \"x\", \"limits\": {\"cpu_ms\": 999999}}", &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"x\", \"limits\": {\"cpu_ms\": 999999}}",
+                     &r);
     tap_ok(t,
-           r.status == 422 && !strcmp(err_code(&r), "limit_too_high") &&
-               !strcmp(err_field(&r), "limits.cpu_ms"),
+           r.status == 422 && !strcmp(http_client_err_code(&r), "limit_too_high") &&
+               !strcmp(http_client_err_field(&r), "limits.cpu_ms"),
            "limit above maximum: 422 naming limits.cpu_ms (%s)", r.body);
-    resp_clear(&r);
-    call("POST", "/v1/jobs", "Content-Type: text/plain\r\n", "{}", &r);
-    tap_ok(t, r.status == 415 && !strcmp(err_code(&r), "unsupported_media_type"),
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", "Content-Type: text/plain\r\n", "{}", &r);
+    tap_ok(t, r.status == 415 && !strcmp(http_client_err_code(&r), "unsupported_media_type"),
            "wrong content type: 415");
-    resp_clear(&r);
-    call("POST", "/v1/jobs", "Content-Type: Application/JSON; charset=utf-8\r\n",
-         "{\"language\": \"py\", \"source\": \"x\"}", &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", "Content-Type: Application/JSON; charset=utf-8\r\n",
+                     "{\"language\": \"py\", \"source\": \"x\"}", &r);
     tap_ok(t, r.status == 202, "content type with a charset parameter is JSON");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    call("POST", "/v1/jobs", JSON_CT, big, &r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT, big, &r);
     tap_ok(t, r.status == 413, "body over dispatcher.max_body: 413 (%d)", r.status);
-    resp_clear(&r);
-    call("POST", "/v1/jobs", JSON_CT,
-         "{\"language\": \"py\", \"source\": \"x\", \"queue\": \"nope\"}", &r);
-    tap_ok(t, r.status == 422 && !strcmp(err_code(&r), "unknown_queue"), "unknown queue: 422");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"x\", \"queue\": \"nope\"}", &r);
+    tap_ok(t, r.status == 422 && !strcmp(http_client_err_code(&r), "unknown_queue"),
+           "unknown queue: 422");
+    http_client_resp_clear(&r);
 }
 
 static void test_full_and_idem(struct ctx *x)
 {
     struct tap *t = x->t;
     char id1[128], id2[128], key[KEYS_NAME_MAX];
-    struct resp r;
+    struct http_client_resp r;
     long long before;
 
     tap_ok(t, post_job("tiny", NULL, NULL, 0) == 202, "tiny queue: first job accepted");
-    call("POST", "/v1/jobs", JSON_CT,
-         "{\"language\": \"py\", \"source\": \"x\", \"queue\": \"tiny\"}", &r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"x\", \"queue\": \"tiny\"}", &r);
     tap_ok(t,
            r.status == 503 && strstr(r.head, "\nRetry-After: 1") &&
-               !strcmp(err_code(&r), "queue_full"),
+               !strcmp(http_client_err_code(&r), "queue_full"),
            "queue full: 503 + Retry-After (%s)", r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 
     keys_pending(key, sizeof(key), "default");
     before = redis_int(x, "LLEN %s", key);
     post_job("default", "Idempotency-Key: order-42\r\n", id1, sizeof(id1));
-    call("POST", "/v1/jobs", JSON_CT "Idempotency-Key: order-42\r\n",
-         "{\"language\": \"py\", \"source\": \"print(1)\", \"queue\": \"default\"}", &r);
-    snprintf(id2, sizeof(id2), "%s", jstr(r.json, "id", NULL));
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT "Idempotency-Key: order-42\r\n",
+                     "{\"language\": \"py\", \"source\": \"print(1)\", \"queue\": \"default\"}",
+                     &r);
+    snprintf(id2, sizeof(id2), "%s", http_client_jstr(r.json, "id", NULL));
     tap_ok(t,
            r.status == 200 && id1[0] && !strcmp(id1, id2) &&
                json_is_true(json_object_get(r.json, "duplicate")),
            "Idempotency-Key twice: the same id, 200 duplicate");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     tap_ok(t, redis_int(x, "LLEN %s", key) == before + 1, "... and one job in pending");
-    call("POST", "/v1/jobs", JSON_CT "Idempotency-Key: bad key\r\n", "{}", &r);
-    tap_ok(t, r.status == 400 && !strcmp(err_field(&r), "Idempotency-Key"),
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT "Idempotency-Key: bad key\r\n", "{}", &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "Idempotency-Key"),
            "malformed Idempotency-Key: 400");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 }
 
 static void test_get(struct ctx *x)
 {
     struct tap *t = x->t;
     char id[128], target[256];
-    struct resp r;
+    struct http_client_resp r;
     long t0, ms;
 
-    call("GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
-    tap_ok(t, r.status == 404 && !strcmp(err_code(&r), "not_found"), "GET unknown id: 404");
-    resp_clear(&r);
-    call("GET", "/v1/jobs/not-an-id", NULL, NULL, &r);
+    http_client_call(port, "GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
+           "GET unknown id: 404");
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/jobs/not-an-id", NULL, NULL, &r);
     tap_ok(t, r.status == 404, "GET malformed id: 404");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 
     post_job("default", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    call("GET", target, NULL, NULL, &r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
-           r.status == 200 && !strcmp(jstr(r.json, "status", NULL), "queued") &&
-               !strcmp(jstr(r.json, "id", NULL), id) &&
+           r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "queued") &&
+               !strcmp(http_client_jstr(r.json, "id", NULL), id) &&
                json_integer_value(json_object_get(r.json, "created_ms")) > 0 &&
                json_is_null(json_object_get(r.json, "worker")) &&
                !json_object_get(r.json, "result"),
            "GET existing: queued snapshot (%s)", r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=1", id);
-    t0 = now_ms();
-    call("GET", target, NULL, NULL, &r);
-    ms = now_ms() - t0;
+    t0 = http_client_now_ms();
+    http_client_call(port, "GET", target, NULL, NULL, &r);
+    ms = http_client_now_ms() - t0;
     tap_ok(t,
-           r.status == 200 && !strcmp(jstr(r.json, "status", NULL), "queued") && ms >= 900 &&
-               ms < 2500,
+           r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "queued") &&
+               ms >= 900 && ms < 2500,
            "?wait=1 on a job nobody runs: queued after %ld ms", ms);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     tap_ok(t, subscribers_settle(x, id, 0) == 0, "... and its subscription is gone");
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=x", id);
-    call("GET", target, NULL, NULL, &r);
-    tap_ok(t, r.status == 400 && !strcmp(err_field(&r), "wait"), "?wait=x: 400");
-    resp_clear(&r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "wait"), "?wait=x: 400");
+    http_client_resp_clear(&r);
 }
 
 static void test_wait_finish(struct ctx *x)
 {
     struct tap *t = x->t;
     char id[128], got[KEYS_ID_MAX + 1], target[256];
-    struct resp r1, r2;
+    struct http_client_resp r1, r2;
     int fd1, fd2;
     long t0, ms;
 
     post_job("work", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
-    t0 = now_ms();
-    fd1 = send_req("GET", target, NULL, NULL);
-    fd2 = send_req("GET", target, NULL, NULL);
+    t0 = http_client_now_ms();
+    fd1 = http_client_request(port, "GET", target, NULL, NULL);
+    fd2 = http_client_request(port, "GET", target, NULL, NULL);
     usleep(300 * 1000); /* both subscribed: the answer comes from the event */
     tap_ok(t, subscribers_settle(x, id, 1) == 1, "two waiters share one subscription");
     tap_ok(t, wk_take(x, got) == 0 && !strcmp(got, id), "fake worker took and started the job");
     tap_ok(t, wk_finish(x, got, "{\"status\":\"ok\",\"stdout\":\"1\\n\"}") == 0,
            "fake worker acked it completed");
-    read_resp(fd1, &r1);
-    read_resp(fd2, &r2);
-    ms = now_ms() - t0;
+    http_client_read_close(fd1, &r1);
+    http_client_read_close(fd2, &r2);
+    ms = http_client_now_ms() - t0;
     tap_ok(t,
-           r1.status == 200 && !strcmp(jstr(r1.json, "status", NULL), "completed") &&
-               !strcmp(jstr(r1.json, "result", "status"), "ok") &&
-               !strcmp(jstr(r1.json, "result", "stdout"), "1\n") &&
+           r1.status == 200 && !strcmp(http_client_jstr(r1.json, "status", NULL), "completed") &&
+               !strcmp(http_client_jstr(r1.json, "result", "status"), "ok") &&
+               !strcmp(http_client_jstr(r1.json, "result", "stdout"), "1\n") &&
                json_integer_value(json_object_get(r1.json, "attempts")) == 1 &&
-               !strcmp(jstr(r1.json, "worker", NULL), "test-worker-1") && ms < 3000,
+               !strcmp(http_client_jstr(r1.json, "worker", NULL), "test-worker-1") && ms < 3000,
            "waiter 1: completed with the result after %ld ms (%s)", ms, r1.body);
-    tap_ok(t, r2.status == 200 && !strcmp(jstr(r2.json, "status", NULL), "completed"),
+    tap_ok(t, r2.status == 200 && !strcmp(http_client_jstr(r2.json, "status", NULL), "completed"),
            "waiter 2: completed too");
-    resp_clear(&r1);
-    resp_clear(&r2);
+    http_client_resp_clear(&r1);
+    http_client_resp_clear(&r2);
     tap_ok(t, subscribers_settle(x, id, 0) == 0, "the subscription is dropped after the answers");
 
     /* finished between the first read and the subscription: the re-check answers */
     post_job("work", NULL, id, sizeof(id));
     wk_take(x, got);
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
-    t0 = now_ms();
-    fd1 = send_req("GET", target, NULL, NULL);
+    t0 = http_client_now_ms();
+    fd1 = http_client_request(port, "GET", target, NULL, NULL);
     wk_finish(x, got, "{\"status\":\"ok\"}");
-    read_resp(fd1, &r1);
-    ms = now_ms() - t0;
-    tap_ok(t, r1.status == 200 && !strcmp(jstr(r1.json, "status", NULL), "completed") && ms < 3000,
+    http_client_read_close(fd1, &r1);
+    ms = http_client_now_ms() - t0;
+    tap_ok(t,
+           r1.status == 200 && !strcmp(http_client_jstr(r1.json, "status", NULL), "completed") &&
+               ms < 3000,
            "a finish racing the subscription is not missed (%ld ms)", ms);
-    resp_clear(&r1);
-    call("GET", target, NULL, NULL, &r1);
-    tap_ok(t, r1.status == 200 && !strcmp(jstr(r1.json, "status", NULL), "completed"),
+    http_client_resp_clear(&r1);
+    http_client_call(port, "GET", target, NULL, NULL, &r1);
+    tap_ok(t, r1.status == 200 && !strcmp(http_client_jstr(r1.json, "status", NULL), "completed"),
            "?wait on a finished job answers at once");
-    resp_clear(&r1);
+    http_client_resp_clear(&r1);
 
     /* a client leaving mid-wait */
     post_job("default", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
-    fd1 = send_req("GET", target, NULL, NULL);
+    fd1 = http_client_request(port, "GET", target, NULL, NULL);
     usleep(200 * 1000);
     tap_ok(t, subscribers_settle(x, id, 1) == 1, "a waiter subscribes to the job's channel");
     close(fd1);
@@ -592,78 +448,83 @@ static void test_cancel(struct ctx *x)
 {
     struct tap *t = x->t;
     char id[128], target[256];
-    struct resp r;
+    struct http_client_resp r;
 
     post_job("default", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s/cancel", id);
-    call("POST", target, NULL, NULL, &r);
+    http_client_call(port, "POST", target, NULL, NULL, &r);
     tap_ok(t,
-           r.status == 200 && !strcmp(jstr(r.json, "status", NULL), "cancelled") &&
-               !strcmp(jstr(r.json, "id", NULL), id),
+           r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled") &&
+               !strcmp(http_client_jstr(r.json, "id", NULL), id),
            "cancel a queued job: 200 cancelled (%s)", r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     tap_ok(t, in_pending(x, "default", id) == 0, "... and it left pending");
-    call("POST", target, NULL, NULL, &r);
-    tap_ok(t, r.status == 409 && !strcmp(err_code(&r), "already_finished"), "cancel again: 409");
-    resp_clear(&r);
-    call("POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", NULL, NULL, &r);
+    http_client_call(port, "POST", target, NULL, NULL, &r);
+    tap_ok(t, r.status == 409 && !strcmp(http_client_err_code(&r), "already_finished"),
+           "cancel again: 409");
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", NULL, NULL,
+                     &r);
     tap_ok(t, r.status == 404, "cancel an unknown job: 404");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    call("GET", target, NULL, NULL, &r);
-    tap_ok(t, !strcmp(jstr(r.json, "status", NULL), "cancelled"), "GET after cancel: cancelled");
-    resp_clear(&r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
+    tap_ok(t, !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled"),
+           "GET after cancel: cancelled");
+    http_client_resp_clear(&r);
 }
 
 static void test_misc(struct ctx *x)
 {
     struct tap *t = x->t;
-    struct resp r;
+    struct http_client_resp r;
     json_t *q;
     size_t i;
     int ok = 0;
 
-    call("PUT", "/v1/jobs", NULL, NULL, &r);
+    http_client_call(port, "PUT", "/v1/jobs", NULL, NULL, &r);
     tap_ok(t,
            r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD, POST") &&
-               !strcmp(err_code(&r), "method_not_allowed"),
+               !strcmp(http_client_err_code(&r), "method_not_allowed"),
            "PUT /v1/jobs: 405 with Allow: GET, HEAD, POST");
-    resp_clear(&r);
-    call("POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
     tap_ok(t, r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD, DELETE"),
            "POST /v1/jobs/{id}: 405 with Allow: GET, HEAD, DELETE");
-    resp_clear(&r);
-    call("GET", "/v1/jobs?limit=5", NULL, NULL, &r);
-    tap_ok(t, r.status == 503 && !strcmp(err_code(&r), "postgres_unavailable"),
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/jobs?limit=5", NULL, NULL, &r);
+    tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "postgres_unavailable"),
            "history without PostgreSQL: 503 postgres_unavailable (%s)", r.body);
-    resp_clear(&r);
-    call("GET", "/v1/jobs?limit=0", NULL, NULL, &r);
-    tap_ok(t, r.status == 400 && !strcmp(err_field(&r), "limit"), "history ?limit=0: 400 limit");
-    resp_clear(&r);
-    call("GET", "/v2/nothing", NULL, NULL, &r);
-    tap_ok(t, r.status == 404 && !strcmp(err_code(&r), "not_found"), "unknown path: 404");
-    resp_clear(&r);
-    call("GET", "/healthz", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/jobs?limit=0", NULL, NULL, &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "limit"),
+           "history ?limit=0: 400 limit");
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v2/nothing", NULL, NULL, &r);
+    tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
+           "unknown path: 404");
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/healthz", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && json_is_true(json_object_get(r.json, "ok")), "/healthz: 200");
-    resp_clear(&r);
-    call("GET", "/readyz", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
     tap_ok(t, r.status == 200, "/readyz: 200 with Redis up");
-    resp_clear(&r);
-    call("GET", "/v1/languages", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/languages", NULL, NULL, &r);
     q = json_array_get(json_object_get(r.json, "languages"), 0);
     tap_ok(t,
-           r.status == 200 && !strcmp(jstr(q, "name", NULL), "python") &&
+           r.status == 200 && !strcmp(http_client_jstr(q, "name", NULL), "python") &&
                json_array_size(json_object_get(q, "aliases")) == 2 &&
                json_array_size(json_object_get(q, "version")) == 2,
            "/v1/languages: name, aliases, version (%s)", r.body);
-    resp_clear(&r);
-    call("GET", "/v1/queues", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/queues", NULL, NULL, &r);
     for (i = 0; i < json_array_size(json_object_get(r.json, "queues")); i++) {
         q = json_array_get(json_object_get(r.json, "queues"), i);
-        if (!strcmp(jstr(q, "name", NULL), "tiny"))
+        if (!strcmp(http_client_jstr(q, "name", NULL), "tiny"))
             ok += json_integer_value(json_object_get(q, "depth")) == 1 &&
                   json_integer_value(json_object_get(q, "max_depth")) == 1;
-        if (!strcmp(jstr(q, "name", NULL), "default")) {
+        if (!strcmp(http_client_jstr(q, "name", NULL), "default")) {
             char key[KEYS_NAME_MAX];
             keys_pending(key, sizeof(key), "default");
             ok += json_integer_value(json_object_get(q, "depth")) == redis_int(x, "LLEN %s", key);
@@ -671,31 +532,32 @@ static void test_misc(struct ctx *x)
     }
     tap_ok(t, r.status == 200 && ok == 2 && json_array_size(json_object_get(r.json, "queues")) == 3,
            "/v1/queues: depths and max depths (%s)", r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 }
 
 static void test_redis_down(struct ctx *x)
 {
     struct tap *t = x->t;
-    struct resp r = {0};
-    long t0 = now_ms();
+    struct http_client_resp r = {0};
+    long t0 = http_client_now_ms();
 
     redis_server_stop(x->rs, SIGTERM);
     do {
-        resp_clear(&r);
+        http_client_resp_clear(&r);
         usleep(50 * 1000);
-        call("GET", "/readyz", NULL, NULL, &r);
-    } while (r.status != 503 && now_ms() - t0 < 5000);
-    tap_ok(t, r.status == 503 && !strcmp(err_code(&r), "redis_unavailable"),
+        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    } while (r.status != 503 && http_client_now_ms() - t0 < 5000);
+    tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "redis_unavailable"),
            "/readyz: 503 once redis-server is stopped");
-    resp_clear(&r);
-    call("POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\", \"source\": \"x\"}", &r);
-    tap_ok(t, r.status == 503 && !strcmp(err_code(&r), "redis_unavailable"),
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\", \"source\": \"x\"}",
+                     &r);
+    tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "redis_unavailable"),
            "POST with Redis down: 503");
-    resp_clear(&r);
-    call("GET", "/healthz", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/healthz", NULL, NULL, &r);
     tap_ok(t, r.status == 200, "/healthz still 200");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 }
 
 static void *client_main(void *arg)
@@ -705,15 +567,15 @@ static void *client_main(void *arg)
                             .worker = "test-worker-1",
                             .queues = (const char *const[]){"work"},
                             .nqueues = 1};
-    struct resp r = {0};
-    long t0 = now_ms();
+    struct http_client_resp r = {0};
+    long t0 = http_client_now_ms();
 
     do { /* the dispatcher's Redis connection comes up */
-        resp_clear(&r);
+        http_client_resp_clear(&r);
         usleep(20 * 1000);
-        call("GET", "/readyz", NULL, NULL, &r);
-    } while (r.status != 200 && now_ms() - t0 < 5000);
-    resp_clear(&r);
+        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    } while (r.status != 200 && http_client_now_ms() - t0 < 5000);
+    http_client_resp_clear(&r);
     tap_ok(x->t, r.status == 200, "dispatcher ready");
     x->rc = redisConnect("127.0.0.1", x->rs->port);
     uv_loop_init(&x->wloop);

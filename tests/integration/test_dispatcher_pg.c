@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "http_client.h"
 #include "http_server.h"
 #include "pg_server.h"
 #include "redis_server.h"
@@ -81,207 +82,11 @@ static void stop_cb(uv_async_t *a)
     uv_close((uv_handle_t *)a, NULL);
 }
 
-/* ---- HTTP client (test thread) ---- */
-
-struct resp {
-    int status, complete;
-    char head[4096];
-    size_t head_len;
-    char body[16384];
-    size_t body_len;
-    json_t *json; /* the body parsed, or NULL */
-};
-
-static int r_head(struct resp *r, const char *at, size_t n)
-{
-    if (r->head_len + n + 1 < sizeof(r->head)) {
-        memcpy(r->head + r->head_len, at, n);
-        r->head_len += n;
-        r->head[r->head_len] = '\0';
-    }
-    return 0;
-}
-
-static int r_field(http_parser *p, const char *at, size_t n)
-{
-    r_head(p->data, "\n", 1);
-    return r_head(p->data, at, n);
-}
-
-static int r_value(http_parser *p, const char *at, size_t n)
-{
-    r_head(p->data, ": ", 2);
-    return r_head(p->data, at, n);
-}
-
-static int r_body(http_parser *p, const char *at, size_t n)
-{
-    struct resp *r = p->data;
-
-    if (r->body_len + n < sizeof(r->body)) {
-        memcpy(r->body + r->body_len, at, n);
-        r->body_len += n;
-        r->body[r->body_len] = '\0';
-    }
-    return 0;
-}
-
-static int r_done(http_parser *p)
-{
-    struct resp *r = p->data;
-
-    r->complete = 1;
-    r->status = (int)p->status_code;
-    return 0;
-}
-
-static const http_parser_settings settings = {
-    .on_header_field = r_field,
-    .on_header_value = r_value,
-    .on_body = r_body,
-    .on_message_complete = r_done,
-};
+/* ---- HTTP client (test thread; http_client.c) ---- */
 
 static int port;
 
-/* Connects and sends a request (Connection: close). Returns the socket or -1. */
-static int send_req(const char *method, const char *target, const char *headers, const char *body)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {.tv_sec = 30};
-    size_t blen = body ? strlen(body) : 0, off = 0;
-    char *req;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), n;
-    ssize_t w;
-
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
-        return -1;
-    }
-    n = asprintf(&req,
-                 "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n",
-                 method, target, headers ? headers : "", blen);
-    if (n < 0) {
-        close(fd);
-        return -1;
-    }
-    send(fd, req, (size_t)n, MSG_NOSIGNAL);
-    free(req);
-    while (off < blen && (w = send(fd, body + off, blen - off, MSG_NOSIGNAL)) > 0)
-        off += (size_t)w;
-    return fd;
-}
-
-/* Reads the response on fd and closes it. Returns 0 or -1. */
-static int read_resp(int fd, struct resp *r)
-{
-    char buf[8192];
-    http_parser p;
-    ssize_t n;
-
-    memset(r, 0, sizeof(*r));
-    http_parser_init(&p, HTTP_RESPONSE);
-    p.data = r;
-    while (!r->complete && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
-        http_parser_execute(&p, &settings, buf, (size_t)n);
-    if (!r->complete)
-        http_parser_execute(&p, &settings, NULL, 0);
-    close(fd);
-    r->json = json_loads(r->body, 0, NULL);
-    return r->complete ? 0 : -1;
-}
-
-static int call(const char *method, const char *target, const char *headers, const char *body,
-                struct resp *r)
-{
-    int fd = send_req(method, target, headers, body);
-
-    if (fd < 0) {
-        memset(r, 0, sizeof(*r));
-        return -1;
-    }
-    return read_resp(fd, r);
-}
-
-static void resp_clear(struct resp *r)
-{
-    json_decref(r->json);
-    r->json = NULL;
-}
-
-static const char *jstr(const json_t *j, const char *path1, const char *path2)
-{
-    const json_t *v = json_object_get(j, path1);
-
-    if (path2)
-        v = json_object_get(v, path2);
-    return json_string_value(v) ? json_string_value(v) : "";
-}
-
-static const char *err_code(const struct resp *r)
-{
-    return jstr(r->json, "error", "code");
-}
-
-static const char *err_field(const struct resp *r)
-{
-    return jstr(r->json, "error", "field");
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define JSON_CT "Content-Type: application/json\r\n"
-
-/* An SSE response read piece by piece. */
-struct sse {
-    int fd;
-    http_parser p;
-    struct resp r;
-};
-
-static int sse_open(struct sse *s, const char *target, const char *headers)
-{
-    memset(s, 0, sizeof(*s));
-    http_parser_init(&s->p, HTTP_RESPONSE);
-    s->p.data = &s->r;
-    s->fd = send_req("GET", target, headers, NULL);
-    return s->fd;
-}
-
-/* Reads until the body holds needle (NULL: until the response is complete), up to ms. */
-static int sse_until(struct sse *s, const char *needle, long ms)
-{
-    char buf[4096];
-    ssize_t n;
-    long t0 = now_ms();
-    struct timeval tv = {.tv_sec = 0, .tv_usec = 100 * 1000};
-
-    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    while (now_ms() - t0 < ms) {
-        if (needle ? strstr(s->r.body, needle) != NULL : s->r.complete)
-            return 1;
-        n = recv(s->fd, buf, sizeof(buf), 0);
-        if (n > 0) {
-            http_parser_execute(&s->p, &settings, buf, (size_t)n);
-            s->r.status = (int)s->p.status_code;
-        } else if (n == 0)
-            return needle ? strstr(s->r.body, needle) != NULL : s->r.complete;
-    }
-    return 0;
-}
-
-static void sse_close(struct sse *s)
-{
-    close(s->fd);
-}
 
 struct ctx {
     struct tap *t;
@@ -297,13 +102,13 @@ struct ctx {
 static int post_job(const char *queue, char *id, size_t idlen)
 {
     char body[256];
-    struct resp r;
+    struct http_client_resp r;
 
     snprintf(body, sizeof(body),
              "{\"language\": \"python\", \"source\": \"print(1)\", \"queue\": \"%s\"}", queue);
-    call("POST", "/v1/jobs", JSON_CT, body, &r);
-    snprintf(id, idlen, "%s", jstr(r.json, "id", NULL));
-    resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT, body, &r);
+    snprintf(id, idlen, "%s", http_client_jstr(r.json, "id", NULL));
+    http_client_resp_clear(&r);
     return r.status;
 }
 
@@ -349,9 +154,9 @@ static void wk_db(struct db *db, const struct db_result *r, void *data)
 
 static void wk_run(struct ctx *x, struct wk_wait *w)
 {
-    long t0 = now_ms();
+    long t0 = http_client_now_ms();
 
-    while (!w->done && now_ms() - t0 < 5000)
+    while (!w->done && http_client_now_ms() - t0 < 5000)
         uv_run(&x->wloop, UV_RUN_ONCE);
 }
 
@@ -461,50 +266,50 @@ static void test_sse(struct ctx *x)
 {
     struct tap *t = x->t;
     char id[128], got[KEYS_ID_MAX + 1], target[256], names[256];
-    struct sse s;
-    struct resp r;
+    struct http_client_sse s;
+    struct http_client_resp r;
     int ids_ok;
 
     post_job("work", id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s/events", id);
-    sse_open(&s, target, NULL);
+    http_client_sse_open(&s, port, target, NULL);
     tap_ok(t,
-           sse_until(&s, "event: snapshot", 3000) && s.r.status == 200 &&
+           http_client_sse_until(&s, "event: snapshot", 3000) && s.r.status == 200 &&
                strstr(s.r.head, "text/event-stream") && strstr(s.r.body, "\"queued\""),
            "SSE: 200 text/event-stream, snapshot of the queued job first (%d %s)", s.r.status,
            s.r.body);
     tap_ok(t, wk_take(x, got) == 0 && !strcmp(got, id), "fake worker marks it running");
     tap_ok(t, wk_publish(x, id, "started") == 0, "... publishes started");
     tap_ok(t, wk_ack(x, id) == 0, "... and acks it completed (finished event)");
-    tap_ok(t, sse_until(&s, NULL, 5000), "the stream ends after finished");
+    tap_ok(t, http_client_sse_until(&s, NULL, 5000), "the stream ends after finished");
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 1);
     tap_ok(t, !strcmp(names, "snapshot,started,finished,") && ids_ok,
            "events in order with ids 1, 2, 3: %s", names);
     tap_ok(t, strstr(s.r.body, "\"state\":\"completed\"") != NULL, "finished carries the state");
-    sse_close(&s);
+    http_client_sse_close(&s);
 
-    sse_open(&s, target, NULL);
-    tap_ok(t, sse_until(&s, NULL, 3000), "SSE on a finished job ends at once");
+    http_client_sse_open(&s, port, target, NULL);
+    tap_ok(t, http_client_sse_until(&s, NULL, 3000), "SSE on a finished job ends at once");
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 1);
     tap_ok(t,
            !strcmp(names, "snapshot,") && strstr(s.r.body, "\"completed\"") &&
                strstr(s.r.body, "\"result\":{"),
            "... after one snapshot with the result (%s)", names);
-    sse_close(&s);
+    http_client_sse_close(&s);
 
-    sse_open(&s, target, "Last-Event-ID: 7\r\n");
-    sse_until(&s, NULL, 3000);
+    http_client_sse_open(&s, port, target, "Last-Event-ID: 7\r\n");
+    http_client_sse_until(&s, NULL, 3000);
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 8);
     tap_ok(t, !strcmp(names, "snapshot,") && ids_ok,
            "Last-Event-ID: 7: a fresh snapshot with id 8 (%s)", s.r.body);
-    sse_close(&s);
+    http_client_sse_close(&s);
 
     /* heartbeat (300 ms in this test) and a client that leaves */
     post_job("default", id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s/events", id);
-    sse_open(&s, target, NULL);
-    tap_ok(t, sse_until(&s, ": keepalive", 2000), "heartbeat comment lines");
-    sse_close(&s);
+    http_client_sse_open(&s, port, target, NULL);
+    tap_ok(t, http_client_sse_until(&s, ": keepalive", 2000), "heartbeat comment lines");
+    http_client_sse_close(&s);
     usleep(200 * 1000);
     {
         char ch[KEYS_NAME_MAX];
@@ -515,9 +320,11 @@ static void test_sse(struct ctx *x)
                "client gone: its subscription is dropped");
         freeReplyObject(rep);
     }
-    call("GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/events", NULL, NULL, &r);
-    tap_ok(t, r.status == 404 && !strcmp(err_code(&r), "not_found"), "SSE unknown job: 404");
-    resp_clear(&r);
+    http_client_call(port, "GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/events", NULL, NULL,
+                     &r);
+    tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
+           "SSE unknown job: 404");
+    http_client_resp_clear(&r);
 }
 
 static void test_history(struct ctx *x)
@@ -525,7 +332,7 @@ static void test_history(struct ctx *x)
     struct tap *t = x->t;
     char id[128], target[512], cursor[256] = "";
     int64_t base = 1700000000000000LL; /* 2023-11-14T22:13:20Z */
-    struct resp r;
+    struct http_client_resp r;
     int i, pages = 0, total = 0, ok = 1, rows = 1;
     json_t *jobs, *st;
 
@@ -538,36 +345,37 @@ static void test_history(struct ctx *x)
     do {
         snprintf(target, sizeof(target), "/v1/jobs?limit=3%s%s", cursor[0] ? "&cursor=" : "",
                  cursor);
-        call("GET", target, NULL, NULL, &r);
+        http_client_call(port, "GET", target, NULL, NULL, &r);
         jobs = json_object_get(r.json, "jobs");
         ok &= r.status == 200;
         for (i = 0; i < (int)json_array_size(jobs); i++, total++) {
             make_id(id, sizeof(id), 6 - total);
-            ok &= !strcmp(jstr(json_array_get(jobs, i), "id", NULL), id);
+            ok &= !strcmp(http_client_jstr(json_array_get(jobs, i), "id", NULL), id);
         }
-        snprintf(cursor, sizeof(cursor), "%s", jstr(r.json, "next_cursor", NULL));
+        snprintf(cursor, sizeof(cursor), "%s", http_client_jstr(r.json, "next_cursor", NULL));
         pages++;
-        resp_clear(&r);
+        http_client_resp_clear(&r);
     } while (cursor[0] && pages < 10);
     tap_ok(t, ok && total == 7 && pages == 3,
            "history pages of 3 by cursor: all 7 newest first (%d rows, %d pages)", total, pages);
-    call("GET", "/v1/jobs?status=failed", NULL, NULL, &r);
+    http_client_call(port, "GET", "/v1/jobs?status=failed", NULL, NULL, &r);
     jobs = json_object_get(r.json, "jobs");
-    tap_ok(t,
-           r.status == 200 && json_array_size(jobs) == 2 &&
-               json_is_null(json_object_get(r.json, "next_cursor")) &&
-               !strcmp(jstr(json_array_get(jobs, 0), "language", NULL), "c") &&
-               !strcmp(jstr(json_array_get(jobs, 0), "result", "status"), "runtime_error"),
-           "?status=failed: the 2 failed rows, no next_cursor (%s)", r.body);
-    resp_clear(&r);
-    call("GET", "/v1/jobs?language=python&since=1700000003000", NULL, NULL, &r);
+    tap_ok(
+        t,
+        r.status == 200 && json_array_size(jobs) == 2 &&
+            json_is_null(json_object_get(r.json, "next_cursor")) &&
+            !strcmp(http_client_jstr(json_array_get(jobs, 0), "language", NULL), "c") &&
+            !strcmp(http_client_jstr(json_array_get(jobs, 0), "result", "status"), "runtime_error"),
+        "?status=failed: the 2 failed rows, no next_cursor (%s)", r.body);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/jobs?language=python&since=1700000003000", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && json_array_size(json_object_get(r.json, "jobs")) == 2,
            "?language=python&since=ms: 2 rows (%s)", r.body);
-    resp_clear(&r);
-    call("GET", "/v1/jobs?since=2023-11-14T22:13:25Z", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/jobs?since=2023-11-14T22:13:25Z", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && json_array_size(json_object_get(r.json, "jobs")) == 2,
            "?since=RFC 3339: 2 rows");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     {
         static const char *const bad[][2] = {
             {"limit=0", "limit"},      {"limit=501", "limit"},    {"limit=x", "limit"},
@@ -577,17 +385,17 @@ static void test_history(struct ctx *x)
         ok = 1;
         for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
             snprintf(target, sizeof(target), "/v1/jobs?%s", bad[i][0]);
-            call("GET", target, NULL, NULL, &r);
-            if (r.status != 400 || strcmp(err_field(&r), bad[i][1]) ||
-                strcmp(err_code(&r), "invalid_query")) {
+            http_client_call(port, "GET", target, NULL, NULL, &r);
+            if (r.status != 400 || strcmp(http_client_err_field(&r), bad[i][1]) ||
+                strcmp(http_client_err_code(&r), "invalid_query")) {
                 tap_diag("%s: %d %s", bad[i][0], r.status, r.body);
                 ok = 0;
             }
-            resp_clear(&r);
+            http_client_resp_clear(&r);
         }
         tap_ok(t, ok, "bad limit, cursor, status, since: 400 naming the field");
     }
-    call("GET", "/v1/stats?language=python", NULL, NULL, &r);
+    http_client_call(port, "GET", "/v1/stats?language=python", NULL, NULL, &r);
     st = json_array_get(json_object_get(r.json, "stats"), 0);
     tap_ok(t,
            r.status == 200 && json_array_size(json_object_get(r.json, "stats")) == 1 &&
@@ -596,15 +404,15 @@ static void test_history(struct ctx *x)
                json_integer_value(json_object_get(json_object_get(st, "result_mix"), "ok")) == 5 &&
                json_number_value(json_object_get(json_object_get(st, "wall_ms"), "p50")) == 30.0,
            "stats for python: 5 completed, mix ok 5, p50 wall 30 ms (%s)", r.body);
-    resp_clear(&r);
-    call("GET", "/v1/stats", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/stats", NULL, NULL, &r);
     st = json_array_get(json_object_get(r.json, "stats"), 0);
     tap_ok(t,
            r.status == 200 && json_array_size(json_object_get(r.json, "stats")) == 2 &&
-               !strcmp(jstr(st, "language", NULL), "c") &&
+               !strcmp(http_client_jstr(st, "language", NULL), "c") &&
                json_integer_value(json_object_get(st, "failed")) == 2,
            "stats for all: c then python, c has 2 failed");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 }
 
 static void test_delete_and_fallback(struct ctx *x)
@@ -612,38 +420,39 @@ static void test_delete_and_fallback(struct ctx *x)
     struct tap *t = x->t;
     char id[128], target[256], key[KEYS_NAME_MAX], got[KEYS_ID_MAX + 1];
     redisReply *rep;
-    struct resp r;
+    struct http_client_resp r;
 
     make_id(id, sizeof(id), 0); /* a PostgreSQL row only */
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    call("GET", target, NULL, NULL, &r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
-           r.status == 200 && !strcmp(jstr(r.json, "status", NULL), "completed") &&
-               !strcmp(jstr(r.json, "language", NULL), "python"),
+           r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "completed") &&
+               !strcmp(http_client_jstr(r.json, "language", NULL), "python"),
            "GET a job Redis no longer has: from PostgreSQL (%s)", r.body);
-    resp_clear(&r);
-    call("DELETE", target, NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 204 && r.body_len == 0, "DELETE a finished job: 204");
-    resp_clear(&r);
-    call("GET", target, NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
     tap_ok(t, r.status == 404, "... then GET: 404");
-    resp_clear(&r);
-    call("DELETE", target, NULL, NULL, &r);
-    tap_ok(t, r.status == 404 && !strcmp(err_code(&r), "not_found"), "DELETE again: 404");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "DELETE", target, NULL, NULL, &r);
+    tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
+           "DELETE again: 404");
+    http_client_resp_clear(&r);
 
     post_job("default", id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    call("DELETE", target, NULL, NULL, &r);
-    tap_ok(t, r.status == 409 && !strcmp(err_code(&r), "not_finished"),
+    http_client_call(port, "DELETE", target, NULL, NULL, &r);
+    tap_ok(t, r.status == 409 && !strcmp(http_client_err_code(&r), "not_finished"),
            "DELETE a queued job: 409 (%s)", r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     post_job("work", id, sizeof(id));
     wk_take(x, got);
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    call("DELETE", target, NULL, NULL, &r);
+    http_client_call(port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 409, "DELETE a running job: 409");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 
     /* finished: a row in PostgreSQL (as the worker writes it), then the Redis hash goes */
     wk_ack(x, id);
@@ -652,48 +461,49 @@ static void test_delete_and_fallback(struct ctx *x)
     rep = redisCommand(x->rc, "DEL %s", key);
     tap_ok(t, rep && rep->integer == 1, "the Redis hash is deleted");
     freeReplyObject(rep);
-    call("GET", target, NULL, NULL, &r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
-           r.status == 200 && !strcmp(jstr(r.json, "id", NULL), id) &&
-               !strcmp(jstr(r.json, "status", NULL), "completed") &&
-               !strcmp(jstr(r.json, "result", "status"), "ok"),
+           r.status == 200 && !strcmp(http_client_jstr(r.json, "id", NULL), id) &&
+               !strcmp(http_client_jstr(r.json, "status", NULL), "completed") &&
+               !strcmp(http_client_jstr(r.json, "result", "status"), "ok"),
            "GET falls back to PostgreSQL (%s)", r.body);
-    resp_clear(&r);
+    http_client_resp_clear(&r);
     snprintf(target, sizeof(target), "/v1/jobs/%s/events", id);
-    call("GET", target, NULL, NULL, &r);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
            r.status == 200 && strstr(r.body, "event: snapshot") && strstr(r.body, "\"completed\""),
            "SSE of it: the PostgreSQL snapshot, then the end");
-    resp_clear(&r);
-    call("DELETE", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    http_client_resp_clear(&r);
+    http_client_call(port, "DELETE", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
     tap_ok(t, r.status == 404, "DELETE an unknown job: 404");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 }
 
 static void test_pg_down(struct ctx *x)
 {
     struct tap *t = x->t;
-    struct resp r = {0};
-    long t0 = now_ms();
+    struct http_client_resp r = {0};
+    long t0 = http_client_now_ms();
 
-    call("GET", "/readyz", NULL, NULL, &r);
-    tap_ok(t, r.status == 200 && !strcmp(jstr(r.json, "postgres", NULL), "up"),
+    http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(r.json, "postgres", NULL), "up"),
            "/readyz: 200 with both up");
     pg_server_stop(x->pg);
     do {
-        resp_clear(&r);
+        http_client_resp_clear(&r);
         usleep(50 * 1000);
-        call("GET", "/v1/jobs?limit=1", NULL, NULL, &r); /* a query notices the loss */
-        resp_clear(&r);
-        call("GET", "/readyz", NULL, NULL, &r);
-    } while (r.status != 503 && now_ms() - t0 < 10000);
-    tap_ok(t, r.status == 503 && !strcmp(err_code(&r), "postgres_unavailable"),
+        http_client_call(port, "GET", "/v1/jobs?limit=1", NULL, NULL,
+                         &r); /* a query notices the loss */
+        http_client_resp_clear(&r);
+        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    } while (r.status != 503 && http_client_now_ms() - t0 < 10000);
+    tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "postgres_unavailable"),
            "/readyz: 503 postgres_unavailable once PostgreSQL is stopped (%s)", r.body);
-    resp_clear(&r);
-    call("GET", "/v1/stats", NULL, NULL, &r);
-    tap_ok(t, r.status == 503 && !strcmp(err_code(&r), "postgres_unavailable"),
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/stats", NULL, NULL, &r);
+    tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "postgres_unavailable"),
            "stats with PostgreSQL down: 503");
-    resp_clear(&r);
+    http_client_resp_clear(&r);
 }
 
 static void *client_main(void *arg)
@@ -703,15 +513,15 @@ static void *client_main(void *arg)
                             .worker = "test-worker-1",
                             .queues = (const char *const[]){"work"},
                             .nqueues = 1};
-    struct resp r = {0};
-    long t0 = now_ms();
+    struct http_client_resp r = {0};
+    long t0 = http_client_now_ms();
 
     do {
-        resp_clear(&r);
+        http_client_resp_clear(&r);
         usleep(20 * 1000);
-        call("GET", "/readyz", NULL, NULL, &r);
-    } while (r.status != 200 && now_ms() - t0 < 10000);
-    resp_clear(&r);
+        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    } while (r.status != 200 && http_client_now_ms() - t0 < 10000);
+    http_client_resp_clear(&r);
     tap_ok(x->t, r.status == 200, "dispatcher ready (Redis and PostgreSQL)");
     x->rc = redisConnect("127.0.0.1", x->rs->port);
     uv_loop_init(&x->wloop);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_client.h"
 #include "http_server.h"
 #include "tap.h"
 
@@ -145,161 +146,7 @@ static void stop_cb(uv_async_t *a)
     uv_close((uv_handle_t *)a, NULL);
 }
 
-/* ---- client side (test thread) ---- */
-
-struct client {
-    int fd;
-    char buf[65536];
-    size_t len;
-};
-
-struct resp {
-    int status, complete;
-    char head[2048];
-    size_t head_len;
-    char body[8192];
-    size_t body_len;
-};
-
-static int r_header(http_parser *p, const char *at, size_t n)
-{
-    struct resp *r = p->data;
-
-    if (r->head_len + n + 2 < sizeof(r->head)) {
-        memcpy(r->head + r->head_len, at, n);
-        r->head_len += n;
-        r->head[r->head_len] = '\0';
-    }
-    return 0;
-}
-
-static int r_field(http_parser *p, const char *at, size_t n)
-{
-    r_header(p, "\n", 1);
-    return r_header(p, at, n);
-}
-
-static int r_value(http_parser *p, const char *at, size_t n)
-{
-    r_header(p, ": ", 2);
-    return r_header(p, at, n);
-}
-
-static int r_body(http_parser *p, const char *at, size_t n)
-{
-    struct resp *r = p->data;
-
-    if (r->body_len + n < sizeof(r->body)) {
-        memcpy(r->body + r->body_len, at, n);
-        r->body_len += n;
-        r->body[r->body_len] = '\0';
-    }
-    return 0;
-}
-
-static int r_done(http_parser *p)
-{
-    struct resp *r = p->data;
-
-    r->complete = 1;
-    r->status = (int)p->status_code;
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static int r_head_only(http_parser *p)
-{
-    return 1; /* the answer to HEAD: no body whatever the length says */
-}
-
-static const http_parser_settings head_settings = {
-    .on_header_field = r_field,
-    .on_header_value = r_value,
-    .on_headers_complete = r_head_only,
-    .on_message_complete = r_done,
-};
-
-static const http_parser_settings resp_settings = {
-    .on_header_field = r_field,
-    .on_header_value = r_value,
-    .on_body = r_body,
-    .on_message_complete = r_done,
-};
-
-static int client_open(int port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {.tv_sec = 2};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
-        return -errno;
-    }
-    return fd;
-}
-
-static void client_send(struct client *c, const char *s)
-{
-    size_t len = strlen(s), off = 0;
-    ssize_t n;
-
-    while (off < len && (n = send(c->fd, s + off, len - off, MSG_NOSIGNAL)) > 0)
-        off += (size_t)n;
-}
-
-/* Reads one response (leftover bytes stay in c->buf). Returns 0, or -1 on EOF/timeout. */
-static int client_read_as(struct client *c, struct resp *r, const http_parser_settings *set)
-{
-    http_parser p;
-    ssize_t n;
-    size_t used;
-
-    memset(r, 0, sizeof(*r));
-    http_parser_init(&p, HTTP_RESPONSE);
-    p.data = r;
-    for (;;) {
-        used = c->len ? http_parser_execute(&p, set, c->buf, c->len) : 0;
-        memmove(c->buf, c->buf + used, c->len - used);
-        c->len -= used;
-        if (r->complete)
-            return 0;
-        if (HTTP_PARSER_ERRNO(&p) != HPE_OK)
-            return -1;
-        n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-        if (n <= 0) {
-            http_parser_execute(&p, set, NULL, 0); /* EOF ends until-close bodies */
-            return r->complete ? 0 : -1;
-        }
-        c->len += (size_t)n;
-    }
-}
-
-static int client_read(struct client *c, struct resp *r)
-{
-    return client_read_as(c, r, &resp_settings);
-}
-
-/* 1 if the server closed the connection (EOF or reset) within the receive timeout. */
-static int client_eof(struct client *c)
-{
-    char b[256];
-    ssize_t n;
-
-    while ((n = recv(c->fd, b, sizeof(b), 0)) > 0)
-        ;
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* ---- client side (test thread; http_client.c) ---- */
 
 struct test_ctx {
     struct tap *t;
@@ -309,30 +156,31 @@ struct test_ctx {
 
 static void test_keep_alive(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)};
-    struct resp r;
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)};
+    struct http_client_resp r;
     long t0, ms;
     int eof;
 
-    client_send(&c, "GET /echo?a=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    http_client_conn_send(&c, "GET /echo?a=1 HTTP/1.1\r\nHost: t\r\n\r\n");
     tap_ok(x->t,
-           client_read(&c, &r) == 0 && r.status == 200 && strcmp(r.body, "GET /echo a=1 ") == 0 &&
-               strstr(r.head, "Connection: keep-alive"),
+           http_client_conn_read(&c, &r) == 0 && r.status == 200 &&
+               strcmp(r.body, "GET /echo a=1 ") == 0 && strstr(r.head, "Connection: keep-alive"),
            "first request on a keep-alive connection");
-    client_send(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
-    tap_ok(x->t, client_read(&c, &r) == 0 && strcmp(r.body, "POST /echo  hello") == 0,
+    http_client_conn_send(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    tap_ok(x->t, http_client_conn_read(&c, &r) == 0 && strcmp(r.body, "POST /echo  hello") == 0,
            "second request reuses the connection");
-    client_send(&c, "HEAD /echo HTTP/1.1\r\nHost: t\r\n\r\n");
-    client_send(&c, "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+    http_client_conn_send(&c, "HEAD /echo HTTP/1.1\r\nHost: t\r\n\r\n");
+    http_client_conn_send(&c, "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n");
     tap_ok(x->t,
-           client_read_as(&c, &r, &head_settings) == 0 && r.status == 200 &&
+           http_client_conn_read_head(&c, &r) == 0 && r.status == 200 &&
                strstr(r.head, "Content-Length: 12"),
            "HEAD: head only, with the length GET would have");
-    tap_ok(x->t, client_read(&c, &r) == 0 && r.status == 404 && strstr(r.body, "not_found"),
+    tap_ok(x->t,
+           http_client_conn_read(&c, &r) == 0 && r.status == 404 && strstr(r.body, "not_found"),
            "then the next response (no body bytes leaked from HEAD)");
-    t0 = now_ms();
-    eof = client_eof(&c);
-    ms = now_ms() - t0;
+    t0 = http_client_now_ms();
+    eof = http_client_conn_eof(&c);
+    ms = http_client_now_ms() - t0;
     tap_ok(x->t, eof && ms >= IDLE_TIMEOUT_MS - 50,
            "idle keep-alive connection closed after idle_timeout (%ld ms)", ms);
     close(c.fd);
@@ -340,47 +188,51 @@ static void test_keep_alive(struct test_ctx *x)
 
 static void test_pipelining(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)};
-    struct resp r1, r2, r3;
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)};
+    struct http_client_resp r1, r2, r3;
     int ok;
 
-    client_send(&c, "GET /delay?100 HTTP/1.1\r\n\r\nGET /echo?b HTTP/1.1\r\n\r\n"
-                    "GET /echo?c HTTP/1.1\r\nConnection: close\r\n\r\n");
-    ok = client_read(&c, &r1) == 0 && client_read(&c, &r2) == 0 && client_read(&c, &r3) == 0;
+    http_client_conn_send(&c, "GET /delay?100 HTTP/1.1\r\n\r\nGET /echo?b HTTP/1.1\r\n\r\n"
+                              "GET /echo?c HTTP/1.1\r\nConnection: close\r\n\r\n");
+    ok = http_client_conn_read(&c, &r1) == 0 && http_client_conn_read(&c, &r2) == 0 &&
+         http_client_conn_read(&c, &r3) == 0;
     tap_ok(x->t,
            ok && strcmp(r1.body, "delayed") == 0 && strcmp(r2.body, "GET /echo b ") == 0 &&
                strcmp(r3.body, "GET /echo c ") == 0,
            "pipelined responses in request order behind an asynchronous one");
-    tap_ok(x->t, ok && strstr(r3.head, "Connection: close") && client_eof(&c),
+    tap_ok(x->t, ok && strstr(r3.head, "Connection: close") && http_client_conn_eof(&c),
            "Connection: close honoured at the end of the pipeline");
     close(c.fd);
 }
 
 static void test_async_and_sse(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)};
-    struct resp r;
-    long t0 = now_ms();
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)};
+    struct http_client_resp r;
+    long t0 = http_client_now_ms();
 
-    client_send(&c, "GET /delay?60 HTTP/1.1\r\n\r\n");
-    tap_ok(x->t, client_read(&c, &r) == 0 && strcmp(r.body, "delayed") == 0 && now_ms() - t0 >= 50,
-           "delayed (asynchronous) response");
-    client_send(&c, "GET /sse HTTP/1.1\r\n\r\n");
+    http_client_conn_send(&c, "GET /delay?60 HTTP/1.1\r\n\r\n");
     tap_ok(x->t,
-           client_read(&c, &r) == 0 && r.status == 200 &&
+           http_client_conn_read(&c, &r) == 0 && strcmp(r.body, "delayed") == 0 &&
+               http_client_now_ms() - t0 >= 50,
+           "delayed (asynchronous) response");
+    http_client_conn_send(&c, "GET /sse HTTP/1.1\r\n\r\n");
+    tap_ok(x->t,
+           http_client_conn_read(&c, &r) == 0 && r.status == 200 &&
                strcmp(r.body, "data: 1\n\ndata: 2\n\ndata: 3\n\n") == 0 &&
                strstr(r.head, "text/event-stream") && strstr(r.head, "chunked"),
            "SSE: 3 events, then the end of the stream");
-    client_send(&c, "GET /echo?after HTTP/1.1\r\n\r\n");
-    tap_ok(x->t, client_read(&c, &r) == 0 && strcmp(r.body, "GET /echo after ") == 0,
+    http_client_conn_send(&c, "GET /echo?after HTTP/1.1\r\n\r\n");
+    tap_ok(x->t, http_client_conn_read(&c, &r) == 0 && strcmp(r.body, "GET /echo after ") == 0,
            "connection reused after the stream");
     close(c.fd);
 
-    c.fd = client_open(x->port);
+    c.fd = http_client_connect(x->port, 2);
     c.len = 0;
-    client_send(&c, "GET /sse HTTP/1.0\r\n\r\n");
+    http_client_conn_send(&c, "GET /sse HTTP/1.0\r\n\r\n");
     tap_ok(x->t,
-           client_read(&c, &r) == 0 && strcmp(r.body, "data: 1\n\ndata: 2\n\ndata: 3\n\n") == 0 &&
+           http_client_conn_read(&c, &r) == 0 &&
+               strcmp(r.body, "data: 1\n\ndata: 2\n\ndata: 3\n\n") == 0 &&
                strstr(r.head, "Connection: close") && !strstr(r.head, "chunked"),
            "SSE to HTTP/1.0: body until close");
     close(c.fd);
@@ -388,12 +240,12 @@ static void test_async_and_sse(struct test_ctx *x)
 
 static void test_sse_disconnect(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)};
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)};
     char b[512];
     ssize_t n;
     int i;
 
-    client_send(&c, "GET /sse-forever HTTP/1.1\r\n\r\n");
+    http_client_conn_send(&c, "GET /sse-forever HTTP/1.1\r\n\r\n");
     n = recv(c.fd, b, sizeof(b) - 1, 0);
     b[n > 0 ? n : 0] = '\0';
     while (n > 0 && !strstr(b, "data: 1"))
@@ -409,10 +261,10 @@ static void test_sse_disconnect(struct test_ctx *x)
 
 static void test_detached(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)};
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)};
     int i;
 
-    client_send(&c, "POST /late HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody");
+    http_client_conn_send(&c, "POST /late HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody");
     usleep(20000);
     close(c.fd);
     for (i = 0; i < 200 && atomic_load(&x->app->late_result) == 1; i++)
@@ -425,26 +277,26 @@ static void test_detached(struct test_ctx *x)
 
 static void test_errors(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)};
-    struct resp r;
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)};
+    struct http_client_resp r;
     json_t *j;
-    long t0 = now_ms(), ms;
+    long t0 = http_client_now_ms(), ms;
     int rc;
 
-    client_send(&c, "GET /echo HTTP/1.1\r\nHost: slo");
-    rc = client_read(&c, &r);
-    ms = now_ms() - t0;
+    http_client_conn_send(&c, "GET /echo HTTP/1.1\r\nHost: slo");
+    rc = http_client_conn_read(&c, &r);
+    ms = http_client_now_ms() - t0;
     tap_ok(x->t,
            rc == 0 && r.status == 408 && strstr(r.body, "request_timeout") &&
                ms >= REQUEST_TIMEOUT_MS - 20,
            "slow client: 408 after request_timeout (%ld ms)", ms);
-    tap_ok(x->t, client_eof(&c), "then closed");
+    tap_ok(x->t, http_client_conn_eof(&c), "then closed");
     close(c.fd);
 
-    c.fd = client_open(x->port);
+    c.fd = http_client_connect(x->port, 2);
     c.len = 0;
-    client_send(&c, "POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n");
-    j = client_read(&c, &r) == 0 ? json_loads(r.body, 0, NULL) : NULL;
+    http_client_conn_send(&c, "POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n");
+    j = http_client_conn_read(&c, &r) == 0 ? json_loads(r.body, 0, NULL) : NULL;
     tap_ok(x->t,
            r.status == 413 && j &&
                strcmp(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
@@ -453,39 +305,42 @@ static void test_errors(struct test_ctx *x)
                json_is_string(json_object_get(json_object_get(j, "error"), "message")),
            "oversized body: 413 with a JSON error");
     json_decref(j);
-    tap_ok(x->t, strstr(r.head, "Connection: close") && client_eof(&c), "then closed");
+    tap_ok(x->t, strstr(r.head, "Connection: close") && http_client_conn_eof(&c), "then closed");
     close(c.fd);
 
-    c.fd = client_open(x->port);
+    c.fd = http_client_connect(x->port, 2);
     c.len = 0;
-    client_send(&c, "GET /a b c d\r\n\r\n");
+    http_client_conn_send(&c, "GET /a b c d\r\n\r\n");
     tap_ok(x->t,
-           client_read(&c, &r) == 0 && r.status == 400 && strstr(r.body, "bad_request") &&
-               client_eof(&c),
+           http_client_conn_read(&c, &r) == 0 && r.status == 400 && strstr(r.body, "bad_request") &&
+               http_client_conn_eof(&c),
            "malformed request: 400 JSON, closed");
     close(c.fd);
 
-    c.fd = client_open(x->port);
+    c.fd = http_client_connect(x->port, 2);
     c.len = 0;
-    client_send(&c, "GET /secret HTTP/1.1\r\n\r\nGET /secret HTTP/1.1\r\nAuthorization: x\r\n\r\n");
+    http_client_conn_send(
+        &c, "GET /secret HTTP/1.1\r\n\r\nGET /secret HTTP/1.1\r\nAuthorization: x\r\n\r\n");
     tap_ok(x->t,
-           client_read(&c, &r) == 0 && r.status == 401 &&
+           http_client_conn_read(&c, &r) == 0 && r.status == 401 &&
                strstr(r.head, "WWW-Authenticate: Bearer") && strstr(r.body, "unauthorized"),
            "guard answers 401 before the handler");
-    tap_ok(x->t, client_read(&c, &r) == 0 && r.status == 404, "guard lets the next one through");
+    tap_ok(x->t, http_client_conn_read(&c, &r) == 0 && r.status == 404,
+           "guard lets the next one through");
     close(c.fd);
 }
 
 static void test_connection_cap(struct test_ctx *x)
 {
-    struct client extra = {0};
+    struct http_client_conn extra = {0};
     int fds[MAX_CONNECTIONS], i;
 
     for (i = 0; i < MAX_CONNECTIONS; i++)
-        fds[i] = client_open(x->port);
+        fds[i] = http_client_connect(x->port, 2);
     usleep(20000);
-    extra.fd = client_open(x->port);
-    tap_ok(x->t, extra.fd >= 0 && client_eof(&extra), "connection over max_connections closed");
+    extra.fd = http_client_connect(x->port, 2);
+    tap_ok(x->t, extra.fd >= 0 && http_client_conn_eof(&extra),
+           "connection over max_connections closed");
     close(extra.fd);
     for (i = 0; i < MAX_CONNECTIONS; i++)
         close(fds[i]);
@@ -494,19 +349,20 @@ static void test_connection_cap(struct test_ctx *x)
 
 static void test_graceful_close(struct test_ctx *x)
 {
-    struct client c = {.fd = client_open(x->port)}, idle = {.fd = client_open(x->port)};
-    struct resp r;
+    struct http_client_conn c = {.fd = http_client_connect(x->port, 2)},
+                            idle = {.fd = http_client_connect(x->port, 2)};
+    struct http_client_resp r;
     int fd, i;
 
-    client_send(&c, "GET /delay?150 HTTP/1.1\r\n\r\n");
+    http_client_conn_send(&c, "GET /delay?150 HTTP/1.1\r\n\r\n");
     usleep(30000);
     uv_async_send(&x->app->stop);
     tap_ok(x->t,
-           client_read(&c, &r) == 0 && strcmp(r.body, "delayed") == 0 &&
+           http_client_conn_read(&c, &r) == 0 && strcmp(r.body, "delayed") == 0 &&
                strstr(r.head, "Connection: close"),
            "graceful close: the in-flight response is delivered, with Connection: close");
-    tap_ok(x->t, client_eof(&idle), "graceful close: idle connection closed");
-    fd = client_open(x->port);
+    tap_ok(x->t, http_client_conn_eof(&idle), "graceful close: idle connection closed");
+    fd = http_client_connect(x->port, 2);
     tap_ok(x->t, fd == -ECONNREFUSED, "graceful close: no longer listening");
     if (fd >= 0)
         close(fd);
