@@ -2,7 +2,8 @@
 /* A small HTTP load client for bench/fleet: N keep-alive connections, each sending its share
  * of COUNT identical POST /v1/jobs requests one after another (no pipelining, like most
  * clients), counting the answers by status. Prints: sent, 2xx, other, seconds, rate.
- * Usage: bench-http-submit HOST PORT CONNECTIONS COUNT BODY */
+ * Usage: bench-http-submit HOST PORT CONNECTIONS COUNT BODY [GAP_MS]
+ * GAP_MS: pause between two requests of a connection (a steady arrival rate). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,7 +17,7 @@
 
 struct conn_args {
     const char *host;
-    int port, count;
+    int port, count, gap_ms;
     const char *request;
     size_t request_len;
     int ok, other;
@@ -77,6 +78,8 @@ static void *run_conn(void *p)
             a->other++;
         if (status < 0)
             break;
+        if (a->gap_ms)
+            usleep((useconds_t)a->gap_ms * 1000);
     }
     close(fd);
     return NULL;
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
     t0 = now();
     for (i = 0; i < nconn; i++) {
         args[i] = (struct conn_args){argv[1], atoi(argv[2]), count / nconn + (i < count % nconn),
-                                     request, strlen(request), 0, 0};
+                                     argc > 6 ? atoi(argv[6]) : 0, request, strlen(request), 0, 0};
         pthread_create(&threads[i], NULL, run_conn, &args[i]);
     }
     for (i = 0; i < nconn; i++) {
