@@ -31,7 +31,7 @@ struct job_run {
     enum stage stage;
     struct job_spec spec;
     struct job_plan plan;
-    int have_spec, have_plan, in_slot, cancel_requested;
+    int have_spec, have_plan, in_slot, cancel_requested, released;
     unsigned slot;
     long long attempts, created_ms;
     int64_t started_us, finished_us;
@@ -143,6 +143,11 @@ static void on_output(int stream, const char *bytes, size_t len, void *data)
 /* The job is over as far as the sandbox goes: make it durable. result is stolen. */
 static void finish(struct job_run *job, const char *state, json_t *result)
 {
+    if (!job->released) {
+        job->released = 1;
+        if (job->env->job_released)
+            job->env->job_released(job->env, job);
+    }
     job->state = state;
     json_decref(job->result);
     job->result = result;
@@ -386,6 +391,11 @@ int runner_start(struct runner_env *env, const char *id, struct job_run **out)
     if (rq_get_job(env->rq, id, on_job_info, job) < 0)
         mark_running(job);
     return 0;
+}
+
+int runner_released(const struct job_run *job)
+{
+    return job->released;
 }
 
 const char *runner_job_id(const struct job_run *job)

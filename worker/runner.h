@@ -29,6 +29,9 @@ struct runner_env {
     const char *worker; /* this worker's name */
     /* Called once per job when it is over (acknowledged, skipped or abandoned). */
     void (*job_done)(struct runner_env *env, struct job_run *job);
+    /* Called at most once per job, when it no longer needs a slot (only storing and
+     * acknowledging are left); job_done follows later. */
+    void (*job_released)(struct runner_env *env, struct job_run *job);
     void *data;
 };
 
@@ -40,6 +43,9 @@ const char *runner_job_id(const struct job_run *job);
 
 /* Kills the job's current sandbox run (if any); the job ends as cancelled. */
 void runner_cancel(struct job_run *job);
+
+/* Whether job_released was called for the job. */
+int runner_released(const struct job_run *job);
 
 /* Frees a job after job_done. */
 void runner_free(struct job_run *job);

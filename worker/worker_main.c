@@ -32,8 +32,8 @@ struct worker {
     struct runner_env env;
     char name[KEYS_WORKER_MAX + 1];
     const char *queues[CONFIG_MAX_QUEUES];
-    struct job_run *jobs[CONFIG_MAX_SLOTS];
-    unsigned active, next_queue;
+    struct job_run *jobs[2 * CONFIG_MAX_SLOTS];
+    unsigned active, sandboxed, next_queue; /* sandboxed: jobs not yet past their last run */
     int fetching, draining, migrated, closing;
     uv_timer_t recover, grace, refetch, remigrate;
     uv_signal_t sigterm, sigint;
@@ -47,15 +47,28 @@ static void job_done(struct runner_env *env, struct job_run *job)
     struct worker *w = env->data;
     unsigned i;
 
-    for (i = 0; i < w->cfg.worker.slots; i++)
+    for (i = 0; i < 2 * w->cfg.worker.slots; i++)
         if (w->jobs[i] == job)
             w->jobs[i] = NULL;
+    if (!runner_released(job))
+        w->sandboxed--; /* skipped or abandoned before its last run */
     runner_free(job);
     w->active--;
     if (w->draining && w->active == 0)
         shutdown_all(w);
     else
         maybe_fetch(w);
+}
+
+/* A job is done with the sandbox (storing and acknowledging are left): its slot can take the
+ * next job while it waits for PostgreSQL and Redis to write to disk. */
+static void job_released(struct runner_env *env, struct job_run *job)
+{
+    struct worker *w = env->data;
+
+    (void)job;
+    w->sandboxed--;
+    maybe_fetch(w);
 }
 
 static void on_refetch(uv_timer_t *t)
@@ -80,10 +93,11 @@ static void on_fetch(void *arg, int status, const char *id)
     }
     if (status == 0 && id) {
         if (runner_start(&w->env, id, &job) == 0) {
-            for (i = 0; i < w->cfg.worker.slots && w->jobs[i]; i++)
+            for (i = 0; i < 2 * w->cfg.worker.slots && w->jobs[i]; i++)
                 ;
             w->jobs[i] = job;
             w->active++;
+            w->sandboxed++;
         } else {
             fprintf(stderr, "runq-worker: out of memory for job %s\n", id);
         }
@@ -96,13 +110,14 @@ static void on_fetch(void *arg, int status, const char *id)
     maybe_fetch(w);
 }
 
-/* At most one job per slot, so a job's next step always finds a slot. */
+/* At most one job per slot still needing the sandbox, so a job's next step always finds a
+ * slot; and as many again being stored, so disk writes overlap the next runs. */
 static void maybe_fetch(struct worker *w)
 {
     const char *queue;
 
     if (w->fetching || w->draining || w->closing || !w->migrated ||
-        w->active >= w->cfg.worker.slots)
+        w->sandboxed >= w->cfg.worker.slots || w->active >= 2 * w->cfg.worker.slots)
         return;
     queue = w->queues[w->next_queue++ % w->cfg.nqueues];
     if (rq_fetch(w->env.rq, queue, FETCH_BLOCK_MS, on_fetch, w) == 0)
@@ -118,7 +133,7 @@ static void on_control(void *arg, const char *channel, const char *data, size_t 
     unsigned i;
 
     (void)channel;
-    for (i = 0; cmd && id && strcmp(cmd, "cancel") == 0 && i < w->cfg.worker.slots; i++)
+    for (i = 0; cmd && id && strcmp(cmd, "cancel") == 0 && i < 2 * w->cfg.worker.slots; i++)
         if (w->jobs[i] && strcmp(runner_job_id(w->jobs[i]), id) == 0)
             runner_cancel(w->jobs[i]);
     json_decref(msg);
@@ -372,7 +387,8 @@ int main(int argc, char **argv)
     host[strcspn(host, ".")] = '\0';
     snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), (unsigned)(random() & 0xffff));
     w.loop = uv_default_loop();
-    w.env = (struct runner_env){w.loop, &w.cfg, &w.languages, NULL, NULL, NULL, w.name, job_done, &w};
+    w.env = (struct runner_env){w.loop,  &w.cfg,   &w.languages, NULL, NULL,
+                                NULL,    w.name,   job_done,     job_released, &w};
     for (i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         uv_timer_init(w.loop, timers[i]);
         timers[i]->data = &w;
