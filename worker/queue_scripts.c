@@ -32,7 +32,7 @@ static const char enqueue_lua[] =
 /* start (mark running), after BLMOVE put the id in the worker's processing list.
  * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] dead. ARGV[1] id, ARGV[2] worker,
  * ARGV[3] now ms, ARGV[4] results ttl ms (for a job found cancelled), ARGV[5] max attempts.
- * Returns {"ok", spec, attempts} | {"gone"} (no hash) | {"cancelled"} | {"done", state}
+ * Returns {"ok", spec, attempts, created_ms} | {"gone"} (no hash) | {"cancelled"} | {"done", state}
  * (already finished, e.g. acked late by a worker presumed dead) | {"dead"} (started max
  * attempts times already without finishing, e.g. it crashes every worker that adopts it: it
  * is failed with reason "started <n> times without finishing" and put on dead). All but "ok"
@@ -59,7 +59,8 @@ static const char start_lua[] =
     "end\n"
     "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
     "redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[2], 'started_ms', ARGV[3])\n"
-    "return {'ok', redis.call('HGET', KEYS[1], 'spec'), a}\n";
+    "return {'ok', redis.call('HGET', KEYS[1], 'spec'), a,\n"
+    "        tonumber(redis.call('HGET', KEYS[1], 'created_ms') or '0')}\n";
 
 /* finish (ack), once the result is durable in PostgreSQL.
  * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] pending, KEYS[4] dead.

@@ -329,6 +329,7 @@ static void on_start(struct rq *rq, void *p, int err, redisReply *r)
         s.spec = r->element[1]->str;
         s.spec_len = r->element[1]->len;
         s.attempts = rq_elem_int(r, 2);
+        s.created_ms = r->elements > 3 ? rq_elem_int(r, 3) : 0;
     } else if (!err && what && !strcmp(what, "gone")) {
         s.status = RQ_START_GONE;
     } else if (!err && what && !strcmp(what, "cancelled")) {

@@ -108,6 +108,7 @@ struct rq_started {
     const char *spec;            /* canonical JSON when OK, else NULL */
     size_t spec_len;
     long long attempts; /* starts including this one */
+    long long created_ms; /* when it was enqueued */
 };
 typedef void rq_start_fn(void *arg, int status, const struct rq_started *s);
 

@@ -354,6 +354,7 @@ static void on_started(void *arg, int status, const struct rq_started *s)
         return;
     }
     job->attempts = s->attempts;
+    job->created_ms = s->created_ms;
     job->started_us = now_us();
     plan(job, s->spec, s->spec_len);
 }
@@ -362,16 +363,6 @@ static void mark_running(struct job_run *job)
 {
     if (rq_mark_running(job->env->rq, job->id, on_started, job) < 0)
         retry(job, mark_running, RETRY_MIN_MS);
-}
-
-static void on_job_info(void *arg, int status, const struct rq_job *info)
-{
-    struct job_run *job = arg;
-
-    /* Only the submission time is wanted (for history); without it the row says "now". */
-    if (status == 0 && info)
-        job->created_ms = info->created_ms;
-    mark_running(job);
 }
 
 int runner_start(struct runner_env *env, const char *id, struct job_run **out)
@@ -388,8 +379,7 @@ int runner_start(struct runner_env *env, const char *id, struct job_run **out)
     uv_timer_init(env->loop, &job->flush);
     job->retry.data = job->flush.data = job;
     *out = job;
-    if (rq_get_job(env->rq, id, on_job_info, job) < 0)
-        mark_running(job);
+    mark_running(job);
     return 0;
 }
 
