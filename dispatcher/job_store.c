@@ -72,12 +72,24 @@ static void op_done(struct op *op, int status, int from_db, json_t *job)
     free(op);
 }
 
+static void on_hash_deleted(void *arg, int status, long long value)
+{
+    struct op *op = arg;
+
+    /* The row is gone already; a hash Redis kept (it was away) expires with results.ttl. */
+    (void)status;
+    (void)value;
+    op_done(op, 0, 1, op->job);
+}
+
+/* The durable copy first, then the snapshot, so a GET never finds only the row gone. */
 static void on_deleted(struct db *db, const struct db_result *r, void *data)
 {
     struct op *op = data;
 
     (void)db;
-    op_done(op, r->status, 1, op->job);
+    if (r->status < 0 || rq_delete_finished(op->s->rq, op->id, on_hash_deleted, op) < 0)
+        op_done(op, r->status, 1, op->job);
 }
 
 /* The record is known and finished: delete the row. */

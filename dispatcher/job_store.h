@@ -3,8 +3,8 @@
  * snapshot, kept results.ttl after the job finished) first, then the PostgreSQL row (the
  * durable copy the worker wrote before its ack) when Redis no longer has it.
  * Does: read a job as API JSON (api_job_from_rq / api_job_from_row) with that fallback;
- * delete a finished job's PostgreSQL row. The Redis hash is not deleted (rq has no call for
- * it): it expires with results.ttl, and until then GET still shows it.
+ * delete a finished job: its PostgreSQL row, then its Redis hash (should Redis be away, the
+ * hash expires with results.ttl, and until then GET still shows it).
  * Must not: answer HTTP, block the loop, or delete a job that is queued or running.
  * While PostgreSQL is not connected, what needs it fails at once with -ENOTCONN (from_db)
  * instead of waiting in the db queue: an unknown id is then 503, not 404.
@@ -40,8 +40,8 @@ int job_store_has_db(const struct job_store *s);
 /* Reads the job. Returns 0 (cb will run) or a negative errno (cb will not run). */
 int job_store_get(struct job_store *s, const char *id, job_store_fn *cb, void *arg);
 
-/* Reads the job; when finished, deletes its PostgreSQL row (status 0 whether a row was
- * there or not, job = the record before deletion); -EBUSY when queued or running. */
+/* Reads the job; when finished, deletes its PostgreSQL row and Redis hash (status 0 whether
+ * a row was there or not, job = the record before deletion); -EBUSY when queued or running. */
 int job_store_delete(struct job_store *s, const char *id, job_store_fn *cb, void *arg);
 
 #endif

@@ -165,11 +165,31 @@ static const char adopt_lua[] =
 static const char depth_lua[] =
     "return {redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2])}\n";
 
+/* release: a fetched job this worker will not start (it is draining) goes back where BLMOVE
+ * takes from, so it is the next one fetched. KEYS[1] processing list, KEYS[2] pending.
+ * ARGV[1] id. Returns 1, or 0 when the id was not in the processing list. */
+static const char release_lua[] =
+    "if redis.call('LREM', KEYS[1], 0, ARGV[1]) == 0 then return 0 end\n"
+    "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
+    "return 1\n";
+
+/* delete: a finished job's hash. KEYS[1] job hash. Returns 1 deleted, 0 no such job, -1 not
+ * finished (queued or running: left alone). */
+static const char delete_lua[] =
+    "local st = redis.call('HGET', KEYS[1], 'state')\n"
+    "if not st then return 0 end\n"
+    "if st == 'completed' or st == 'failed' or st == 'cancelled' then\n"
+    "  redis.call('DEL', KEYS[1]); return 1\n"
+    "end\n"
+    "return -1\n";
+
 static const struct {
     const char *name, *text;
 } scripts[QUEUE_SCRIPT_COUNT] = {
     [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua},
     [QUEUE_SCRIPT_START] = {"start", start_lua},
+    [QUEUE_SCRIPT_RELEASE] = {"release", release_lua},
+    [QUEUE_SCRIPT_DELETE] = {"delete", delete_lua},
     [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},
     [QUEUE_SCRIPT_RECOVER] = {"recover", recover_lua},
     [QUEUE_SCRIPT_CANCEL] = {"cancel", cancel_lua},

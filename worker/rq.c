@@ -372,6 +372,9 @@ int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg)
 
 /* rq_ack */
 
+static int int_script(struct rq *rq, enum queue_script script, int nkeys, const char **keys,
+                      int nargs, const char **args, rq_int_fn *cb, void *arg);
+
 int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_json, rq_int_fn *cb,
            void *arg)
 {
@@ -379,8 +382,6 @@ int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_
         dead[KEYS_NAME_MAX], ev[KEYS_NAME_MAX], now[24], ttl[24], msg[256];
     const char *keys[4] = {job, proc, pend, dead};
     const char *args[7] = {id, state, result_json, now, ttl, ev, msg};
-    struct rq_int_op *op;
-    int r;
 
     if (!rq->worker[0] || !result_json || !state || keys_job_id_parse(id, q, sizeof(q)) < 0 ||
         (strcmp(state, "completed") && strcmp(state, "failed") && strcmp(state, "cancelled")))
@@ -394,14 +395,7 @@ int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)rq->o.results_ttl_ms);
     snprintf(msg, sizeof(msg), "{\"id\":\"%s\",\"event\":\"finished\",\"state\":\"%s\"}", id,
              state);
-    if (!(op = calloc(1, sizeof(*op))))
-        return -ENOMEM;
-    op->cb = cb;
-    op->arg = arg;
-    op->left = 1;
-    if ((r = rq_eval(rq, QUEUE_SCRIPT_FINISH, 4, keys, 7, args, rq_on_int, op)) < 0)
-        free(op);
-    return r;
+    return int_script(rq, QUEUE_SCRIPT_FINISH, 4, keys, 7, args, cb, arg);
 }
 
 /* rq_cancel */
@@ -528,4 +522,46 @@ int rq_get_job(struct rq *rq, const char *id, rq_job_fn *cb, void *arg)
     if ((r = rq_send_plain(rq, on_get, op, 2, argv)) < 0)
         free(op);
     return r;
+}
+
+/* rq_release, rq_delete_finished: one script each, an integer back. */
+
+static int int_script(struct rq *rq, enum queue_script script, int nkeys, const char **keys,
+                      int nargs, const char **args, rq_int_fn *cb, void *arg)
+{
+    struct rq_int_op *op = calloc(1, sizeof(*op));
+    int r;
+
+    if (!op)
+        return -ENOMEM;
+    op->cb = cb;
+    op->arg = arg;
+    op->left = 1;
+    if ((r = rq_eval(rq, script, nkeys, keys, nargs, args, rq_on_int, op)) < 0)
+        free(op);
+    return r;
+}
+
+int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
+{
+    char q[KEYS_QUEUE_MAX + 1], proc[KEYS_NAME_MAX], pend[KEYS_NAME_MAX];
+    const char *keys[2] = {proc, pend};
+    const char *args[1] = {id};
+
+    if (!rq->worker[0] || keys_job_id_parse(id, q, sizeof(q)) < 0)
+        return -EINVAL;
+    keys_processing(proc, sizeof(proc), q, rq->worker);
+    keys_pending(pend, sizeof(pend), q);
+    return int_script(rq, QUEUE_SCRIPT_RELEASE, 2, keys, 1, args, cb, arg);
+}
+
+int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
+{
+    char q[KEYS_QUEUE_MAX + 1], job[KEYS_NAME_MAX];
+    const char *keys[1] = {job};
+
+    if (keys_job_id_parse(id, q, sizeof(q)) < 0)
+        return -EINVAL;
+    keys_job(job, sizeof(job), id);
+    return int_script(rq, QUEUE_SCRIPT_DELETE, 1, keys, 0, NULL, cb, arg);
 }

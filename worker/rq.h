@@ -123,6 +123,13 @@ int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg);
 int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_json, rq_int_fn *cb,
            void *arg);
 
+/* A fetched id this worker will not start (draining) back to the head of its queue, its
+ * attempts unchanged. value: 1, or 0 when it was not in our processing list. */
+int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
+
+/* Deletes a finished job's hash. value: 1 deleted, 0 no such job, -1 not finished (kept). */
+int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
+
 /* SET runq:worker:<w> <now> PX ttl, SADD runq:workers <w>. cb may be NULL. */
 int rq_heartbeat(struct rq *rq, rq_int_fn *cb, void *arg);
 

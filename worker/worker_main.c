@@ -85,10 +85,9 @@ static void on_fetch(void *arg, int status, const char *id)
     w->fetching = 0;
     if (status == 0 && id && w->draining) {
         /* A BLMOVE already blocked when SIGTERM came took a job: a draining worker starts
-         * nothing new. The id stays in our processing list, never marked running (attempts
-         * unchanged), and recovery by any other worker puts it back in its queue once our
-         * heartbeat expires, as for a job still running when the drain grace is over. */
-        fprintf(stderr, "runq-worker: draining: left job %s to recovery\n", id);
+         * nothing new, and hands it straight back to the head of its queue (attempts
+         * unchanged). Should that fail, recovery puts it back once our heartbeat expires. */
+        (void)rq_release(w->env.rq, id, NULL, NULL);
         id = NULL;
     }
     if (status == 0 && id) {

@@ -296,6 +296,48 @@ static void test_lifecycle(struct tap *t, struct env *e)
     tap_ok(t, wait_for(e, &closed, 1000) && uv_now(&e->loop) - t0 < 500, "and completes");
 }
 
+/* A draining worker hands a fetched job back untouched; only finished jobs can be deleted. */
+static void test_release_and_delete(struct tap *t, struct env *e)
+{
+    struct res r = {0}, g = {0};
+    char first[KEYS_ID_MAX + 1], second[KEYS_ID_MAX + 1];
+
+    enqueue(e, e->prod, "other", "{}", NULL, 0, &r);
+    snprintf(first, sizeof(first), "%s", r.enq.id);
+    enqueue(e, e->prod, "other", "{}", NULL, 0, &r);
+    snprintf(second, sizeof(second), "%s", r.enq.id);
+    tap_ok(t, fetch(e, e->w1, "other", 1000, &r) == 0 && !strcmp(r.id, first), "fetch the first");
+    r.done = 0;
+    tap_ok(t, rq_release(e->w1, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
+                  r.value == 1,
+           "release it");
+    tap_ok(t, sync_int(e, "LLEN %s", "runq:{other}:processing:w1", NULL) == 0 &&
+                  get(e, first, &g) == 0 && !strcmp(g.state, "queued") && g.attempts == 0,
+           "it left the processing list, still queued, attempts unchanged");
+    tap_ok(t, fetch(e, e->w2, "other", 1000, &r) == 0 && !strcmp(r.id, first),
+           "the released job is the next one fetched, before %s", second);
+    r.done = 0;
+    tap_ok(t, rq_release(e->w1, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
+                  r.value == 0,
+           "releasing a job that is not ours answers 0");
+    r.done = 0;
+    tap_ok(t, rq_delete_finished(e->prod, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
+                  r.value == -1 && get(e, first, &g) == 0,
+           "a job that is not finished is not deleted (-1)");
+    start(e, e->w2, first, &r);
+    ack(e, e->w2, first, "completed", &r);
+    r.done = 0;
+    tap_ok(t, rq_delete_finished(e->prod, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
+                  r.value == 1 && get(e, first, &g) == -ENOENT,
+           "a finished job is deleted (1)");
+    r.done = 0;
+    tap_ok(t, rq_delete_finished(e->prod, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
+                  r.value == 0,
+           "deleting it again answers 0");
+    tap_ok(t, run_one(e, e->w1, "other", g.id, sizeof(g.id)) == 0 && !strcmp(g.id, second),
+           "the second job runs next (the queue is left empty)");
+}
+
 int main(void)
 {
     static struct env env;
@@ -310,6 +352,7 @@ int main(void)
     test_fifo(&t, e);
     test_two_consumers(&t, e);
     test_cancel_and_events(&t, e);
+    test_release_and_delete(&t, e);
     test_lifecycle(&t, e);
     env_teardown(&t, e);
     return tap_done(&t);
