@@ -46,12 +46,14 @@ struct run {
     char setup_error[160];
 };
 
-static void internal(struct run *r, const char *what, int err)
+/* Records the sandbox's own failure (the first cause wins); returns -err for the caller. */
+static int internal(struct run *r, const char *what, int err)
 {
-    if (r->obs.internal_error)
-        return; /* keep the first cause */
-    r->obs.internal_error = 1;
-    snprintf(r->setup_error, sizeof(r->setup_error), "%s: %s", what, strerror(err));
+    if (!r->obs.internal_error) {
+        r->obs.internal_error = 1;
+        snprintf(r->setup_error, sizeof(r->setup_error), "%s: %s", what, strerror(err));
+    }
+    return -err;
 }
 
 static void kill_group(struct sbx_slot *s)
@@ -245,19 +247,19 @@ static int prepare(struct run *r, struct run_fds *f)
     int e;
 
     if ((e = sbx_cg_set_limits(&s->cg, spec->limits.memory_bytes, spec->limits.processes)) < 0)
-        return internal(r, "cannot set cgroup limits", -e), e;
+        return internal(r, "cannot set cgroup limits", -e);
     if ((e = sbx_cg_begin_run(&s->cg, &r->base)) < 0)
-        return internal(r, "the slot's cgroup is not clean", -e), e;
+        return internal(r, "the slot's cgroup is not clean", -e);
     f->box = sbx_box_create(spec->limits.box_bytes, s->uid, s->gid);
     if (f->box < 0)
-        return internal(r, "cannot create /box", -f->box), f->box;
+        return internal(r, "cannot create /box", -f->box);
     for (i = 0; i < spec->nfiles; i++)
         if ((e = sbx_box_put(f->box, &spec->files[i], s->uid, s->gid)) < 0)
-            return internal(r, "cannot write an input file into /box", -e), e;
+            return internal(r, "cannot write an input file into /box", -e);
     f->in = make_stdin(spec);
     if (f->in < 0 || pipe2(f->out, O_CLOEXEC) < 0 || pipe2(f->err, O_CLOEXEC) < 0 ||
         pipe2(f->report, O_CLOEXEC) < 0)
-        return internal(r, "cannot create pipes", errno), -errno;
+        return internal(r, "cannot create pipes", errno);
     return 0;
 }
 
