@@ -2,8 +2,8 @@
 /* Integration test of dispatcher/routes: a redis-server of its own (redis_server.c), the
  * routes + http_server + rq on this process's uv loop (main thread) on 127.0.0.1 port 0, and
  * a client thread that talks HTTP over plain sockets (one connection per request), looks at
- * Redis with hiredis, and plays a worker with a second rq on a loop of its own (fetch,
- * rq_mark_running, rq_ack) to finish jobs that ?wait requests are waiting for. */
+ * Redis with hiredis, and plays a worker with a second rq on a loop of its own (fake_worker.c:
+ * fetch, rq_mark_running, rq_ack) to finish jobs that ?wait requests are waiting for. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_worker.h"
 #include "http_client.h"
 #include "http_server.h"
 #include "redis_server.h"
@@ -105,8 +106,7 @@ struct ctx {
     struct app *app;
     struct redis_server *rs;
     redisContext *rc;
-    uv_loop_t wloop;
-    struct rq *wrq;
+    struct fake_worker wk;
 };
 
 static long long redis_int(struct ctx *x, const char *fmt, const char *arg)
@@ -157,72 +157,6 @@ static long long subscribers_settle(struct ctx *x, const char *id, long long wan
     for (i = 0; (n = subscribers(x, id)) != want && i < 50; i++)
         usleep(20 * 1000);
     return n;
-}
-
-struct wk_wait {
-    int done, status;
-    char id[KEYS_ID_MAX + 1];
-};
-
-static void wk_fetched(void *arg, int status, const char *id)
-{
-    struct wk_wait *w = arg;
-
-    w->done = 1;
-    w->status = status;
-    snprintf(w->id, sizeof(w->id), "%s", id ? id : "");
-}
-
-static void wk_started(void *arg, int status, const struct rq_started *s)
-{
-    struct wk_wait *w = arg;
-
-    w->done = 1;
-    w->status = status < 0 ? status : (int)s->status;
-}
-
-static void wk_acked(void *arg, int status, long long v)
-{
-    struct wk_wait *w = arg;
-
-    w->done = 1;
-    w->status = status;
-}
-
-static void wk_run(struct ctx *x, struct wk_wait *w)
-{
-    long t0 = http_client_now_ms();
-
-    while (!w->done && http_client_now_ms() - t0 < 5000)
-        uv_run(&x->wloop, UV_RUN_ONCE);
-}
-
-/* Takes the next job of queue "work" and marks it running: 0 and its id, or -1. */
-static int wk_take(struct ctx *x, char *id)
-{
-    struct wk_wait w = {0};
-
-    if (rq_fetch(x->wrq, "work", 1000, wk_fetched, &w) < 0)
-        return -1;
-    wk_run(x, &w);
-    if (!w.done || w.status < 0 || !w.id[0])
-        return -1;
-    strcpy(id, w.id);
-    memset(&w, 0, sizeof(w));
-    if (rq_mark_running(x->wrq, id, wk_started, &w) < 0)
-        return -1;
-    wk_run(x, &w);
-    return w.done && w.status == RQ_START_OK ? 0 : -1;
-}
-
-static int wk_finish(struct ctx *x, const char *id, const char *result)
-{
-    struct wk_wait w = {0};
-
-    if (rq_ack(x->wrq, id, "completed", result, wk_acked, &w) < 0)
-        return -1;
-    wk_run(x, &w);
-    return w.done && w.status == 0 ? 0 : -1;
 }
 
 /* ---- the cases ---- */
@@ -394,8 +328,9 @@ static void test_wait_finish(struct ctx *x)
     fd2 = http_client_request(port, "GET", target, NULL, NULL);
     usleep(300 * 1000); /* both subscribed: the answer comes from the event */
     tap_ok(t, subscribers_settle(x, id, 1) == 1, "two waiters share one subscription");
-    tap_ok(t, wk_take(x, got) == 0 && !strcmp(got, id), "fake worker took and started the job");
-    tap_ok(t, wk_finish(x, got, "{\"status\":\"ok\",\"stdout\":\"1\\n\"}") == 0,
+    tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, id),
+           "fake worker took and started the job");
+    tap_ok(t, fake_worker_ack(&x->wk, got, "{\"status\":\"ok\",\"stdout\":\"1\\n\"}") == 0,
            "fake worker acked it completed");
     http_client_read_close(fd1, &r1);
     http_client_read_close(fd2, &r2);
@@ -415,11 +350,11 @@ static void test_wait_finish(struct ctx *x)
 
     /* finished between the first read and the subscription: the re-check answers */
     post_job("work", NULL, id, sizeof(id));
-    wk_take(x, got);
+    fake_worker_take(&x->wk, got);
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
     t0 = http_client_now_ms();
     fd1 = http_client_request(port, "GET", target, NULL, NULL);
-    wk_finish(x, got, "{\"status\":\"ok\"}");
+    fake_worker_ack(&x->wk, got, "{\"status\":\"ok\"}");
     http_client_read_close(fd1, &r1);
     ms = http_client_now_ms() - t0;
     tap_ok(t,
@@ -563,12 +498,9 @@ static void test_redis_down(struct ctx *x)
 static void *client_main(void *arg)
 {
     struct ctx *x = arg;
-    struct rq_options wo = {.url = x->rs->url,
-                            .worker = "test-worker-1",
-                            .queues = (const char *const[]){"work"},
-                            .nqueues = 1};
     struct http_client_resp r = {0};
     long t0 = http_client_now_ms();
+    int wk;
 
     do { /* the dispatcher's Redis connection comes up */
         http_client_resp_clear(&r);
@@ -578,9 +510,8 @@ static void *client_main(void *arg)
     http_client_resp_clear(&r);
     tap_ok(x->t, r.status == 200, "dispatcher ready");
     x->rc = redisConnect("127.0.0.1", x->rs->port);
-    uv_loop_init(&x->wloop);
-    tap_ok(x->t, x->rc && !x->rc->err && rq_open(&x->wloop, &wo, &x->wrq) == 0,
-           "test client and fake worker connected");
+    wk = fake_worker_open(&x->wk, x->rs->url);
+    tap_ok(x->t, x->rc && !x->rc->err && wk == 0, "test client and fake worker connected");
     test_submit(x);
     test_full_and_idem(x);
     test_get(x);
@@ -588,9 +519,7 @@ static void *client_main(void *arg)
     test_cancel(x);
     test_misc(x);
     test_redis_down(x);
-    rq_close(x->wrq, NULL, NULL);
-    uv_run(&x->wloop, UV_RUN_DEFAULT);
-    uv_loop_close(&x->wloop);
+    fake_worker_close(&x->wk);
     redisFree(x->rc);
     uv_async_send(&x->app->stop);
     return NULL;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "fake_worker.h"
 #include "http_client.h"
 #include "http_server.h"
 #include "pg_server.h"
@@ -87,6 +88,7 @@ static void stop_cb(uv_async_t *a)
 static int port;
 
 #define JSON_CT "Content-Type: application/json\r\n"
+#define ACK_RESULT "{\"status\":\"ok\",\"wall_ms\":12}" /* what the fake worker acks */
 
 struct ctx {
     struct tap *t;
@@ -94,8 +96,7 @@ struct ctx {
     struct redis_server *rs;
     struct pg_server *pg;
     redisContext *rc;
-    uv_loop_t wloop;
-    struct rq *wrq;
+    struct fake_worker wk;
     struct db *wdb;
 };
 
@@ -114,89 +115,24 @@ static int post_job(const char *queue, char *id, size_t idlen)
 
 /* ---- the fake worker (test thread, its own loop) ---- */
 
-struct wk_wait {
-    int done, status;
-    char id[KEYS_ID_MAX + 1];
-};
-
-static void wk_fetched(void *arg, int status, const char *id)
-{
-    struct wk_wait *w = arg;
-
-    w->done = 1;
-    w->status = status;
-    snprintf(w->id, sizeof(w->id), "%s", id ? id : "");
-}
-
-static void wk_started(void *arg, int status, const struct rq_started *s)
-{
-    struct wk_wait *w = arg;
-
-    w->done = 1;
-    w->status = status < 0 ? status : (int)s->status;
-}
-
-static void wk_int(void *arg, int status, long long v)
-{
-    struct wk_wait *w = arg;
-
-    w->done = 1;
-    w->status = status;
-}
-
 static void wk_db(struct db *db, const struct db_result *r, void *data)
 {
-    struct wk_wait *w = data;
+    struct fake_worker_wait *w = data;
 
     w->done = 1;
     w->status = r->status;
 }
 
-static void wk_run(struct ctx *x, struct wk_wait *w)
-{
-    long t0 = http_client_now_ms();
-
-    while (!w->done && http_client_now_ms() - t0 < 5000)
-        uv_run(&x->wloop, UV_RUN_ONCE);
-}
-
-static int wk_take(struct ctx *x, char *id)
-{
-    struct wk_wait w = {0};
-
-    if (rq_fetch(x->wrq, "work", 1000, wk_fetched, &w) < 0)
-        return -1;
-    wk_run(x, &w);
-    if (!w.done || w.status < 0 || !w.id[0])
-        return -1;
-    strcpy(id, w.id);
-    memset(&w, 0, sizeof(w));
-    if (rq_mark_running(x->wrq, id, wk_started, &w) < 0)
-        return -1;
-    wk_run(x, &w);
-    return w.done && w.status == RQ_START_OK ? 0 : -1;
-}
-
 static int wk_publish(struct ctx *x, const char *id, const char *event)
 {
-    struct wk_wait w = {0};
+    struct fake_worker_wait w = {0};
     char ch[KEYS_NAME_MAX], msg[256];
 
     keys_events(ch, sizeof(ch), id);
     snprintf(msg, sizeof(msg), "{\"id\":\"%s\",\"event\":\"%s\"}", id, event);
-    if (rq_publish(x->wrq, ch, msg, strlen(msg), wk_int, &w) < 0)
+    if (rq_publish(x->wk.rq, ch, msg, strlen(msg), fake_worker_on_int, &w) < 0)
         return -1;
-    wk_run(x, &w);
-    return w.done && w.status == 0 ? 0 : -1;
-}
-
-static int wk_ack(struct ctx *x, const char *id)
-{
-    struct wk_wait w = {0};
-
-    if (rq_ack(x->wrq, id, "completed", "{\"status\":\"ok\",\"wall_ms\":12}", wk_int, &w) < 0)
-        return -1;
-    wk_run(x, &w);
+    fake_worker_run(&x->wk, &w);
     return w.done && w.status == 0 ? 0 : -1;
 }
 
@@ -217,7 +153,7 @@ static int wk_row(struct ctx *x, const char *id, const char *language, const cha
                             .started_us = created_us + 1000,
                             .finished_us = created_us + 2000 + wall_ms * 1000};
     struct results_query q;
-    struct wk_wait w = {0};
+    struct fake_worker_wait w = {0};
     int rc;
 
     snprintf(result, sizeof(result), "{\"status\":\"%s\",\"wall_ms\":%d}",
@@ -228,7 +164,7 @@ static int wk_row(struct ctx *x, const char *id, const char *language, const cha
     results_query_free(&q);
     if (rc < 0)
         return -1;
-    wk_run(x, &w);
+    fake_worker_run(&x->wk, &w);
     return w.done && w.status == 0 ? 0 : -1;
 }
 
@@ -278,9 +214,11 @@ static void test_sse(struct ctx *x)
                strstr(s.r.head, "text/event-stream") && strstr(s.r.body, "\"queued\""),
            "SSE: 200 text/event-stream, snapshot of the queued job first (%d %s)", s.r.status,
            s.r.body);
-    tap_ok(t, wk_take(x, got) == 0 && !strcmp(got, id), "fake worker marks it running");
+    tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, id),
+           "fake worker marks it running");
     tap_ok(t, wk_publish(x, id, "started") == 0, "... publishes started");
-    tap_ok(t, wk_ack(x, id) == 0, "... and acks it completed (finished event)");
+    tap_ok(t, fake_worker_ack(&x->wk, id, ACK_RESULT) == 0,
+           "... and acks it completed (finished event)");
     tap_ok(t, http_client_sse_until(&s, NULL, 5000), "the stream ends after finished");
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 1);
     tap_ok(t, !strcmp(names, "snapshot,started,finished,") && ids_ok,
@@ -448,14 +386,14 @@ static void test_delete_and_fallback(struct ctx *x)
            "DELETE a queued job: 409 (%s)", r.body);
     http_client_resp_clear(&r);
     post_job("work", id, sizeof(id));
-    wk_take(x, got);
+    fake_worker_take(&x->wk, got);
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
     http_client_call(port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 409, "DELETE a running job: 409");
     http_client_resp_clear(&r);
 
     /* finished: a row in PostgreSQL (as the worker writes it), then the Redis hash goes */
-    wk_ack(x, id);
+    fake_worker_ack(&x->wk, id, ACK_RESULT);
     wk_row(x, id, "python", "completed", 0, 5);
     keys_job(key, sizeof(key), id);
     rep = redisCommand(x->rc, "DEL %s", key);
@@ -509,12 +447,9 @@ static void test_pg_down(struct ctx *x)
 static void *client_main(void *arg)
 {
     struct ctx *x = arg;
-    struct rq_options wo = {.url = x->rs->url,
-                            .worker = "test-worker-1",
-                            .queues = (const char *const[]){"work"},
-                            .nqueues = 1};
     struct http_client_resp r = {0};
     long t0 = http_client_now_ms();
+    int wk;
 
     do {
         http_client_resp_clear(&r);
@@ -524,19 +459,16 @@ static void *client_main(void *arg)
     http_client_resp_clear(&r);
     tap_ok(x->t, r.status == 200, "dispatcher ready (Redis and PostgreSQL)");
     x->rc = redisConnect("127.0.0.1", x->rs->port);
-    uv_loop_init(&x->wloop);
+    wk = fake_worker_open(&x->wk, x->rs->url);
     tap_ok(x->t,
-           x->rc && !x->rc->err && rq_open(&x->wloop, &wo, &x->wrq) == 0 &&
-               db_open(&x->wloop, x->pg->url, NULL, &x->wdb) == 0,
+           x->rc && !x->rc->err && wk == 0 && db_open(&x->wk.loop, x->pg->url, NULL, &x->wdb) == 0,
            "test client, fake worker and its database connected");
     test_sse(x);
     test_history(x);
     test_delete_and_fallback(x);
     test_pg_down(x);
-    rq_close(x->wrq, NULL, NULL);
     db_close(x->wdb, NULL, NULL);
-    uv_run(&x->wloop, UV_RUN_DEFAULT);
-    uv_loop_close(&x->wloop);
+    fake_worker_close(&x->wk);
     redisFree(x->rc);
     uv_async_send(&x->app->stop);
     return NULL;
