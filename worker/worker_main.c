@@ -138,7 +138,7 @@ static void on_control(void *arg, const char *channel, const char *data, size_t 
     json_decref(msg);
 }
 
-static void on_recovered(void *arg, const struct rq_recovery *r, int status)
+static void on_recovered(void *arg, int status, const struct rq_recovery *r)
 {
     (void)arg;
     if (status == 0 && r && (r->requeued || r->dead))
@@ -146,16 +146,12 @@ static void on_recovered(void *arg, const struct rq_recovery *r, int status)
                 r->requeued, r->dead);
 }
 
-static void on_recover_result(void *arg, int status, const struct rq_recovery *r)
-{
-    on_recovered(arg, r, status);
-}
 
 static void on_recover_tick(uv_timer_t *t)
 {
     struct worker *w = t->data;
 
-    (void)rq_recover_orphans(w->env.rq, on_recover_result, w);
+    (void)rq_recover_orphans(w->env.rq, on_recovered, w);
 }
 
 static void on_migrated(struct db *db, int status, int applied, int version, const char *message,

@@ -301,8 +301,10 @@ int sbx_cg_begin_run(struct sbx_cgroup *cg, struct sbx_cg_usage *base)
                          O_RDWR | O_CLOEXEC);
     if (cg->peak_fd < 0)
         return -errno;
-    /* v2: any write resets the peak as seen through this descriptor (6.12+). v1: "0". */
-    cg->peak_resettable = write(cg->peak_fd, "0", 1) == 1;
+    /* v2: any write resets the peak as seen through this descriptor (6.12+; older kernels
+     * refuse it and the group's all-time peak is reported). v1: "0" resets it. */
+    if (write(cg->peak_fd, "0", 1) != 1)
+        errno = 0;
     r = sbx_cg_read_usage(cg, base);
     if (!r) {
         char buf[64];

@@ -24,7 +24,6 @@ struct sbx_cgroup {
     int v1_memory_dir, v1_pids_dir, v1_cpuacct_dir; /* -1 when that need is not on v1 */
     int cpu_fd;                  /* cpu.stat or cpuacct.usage, kept open: read often */
     int peak_fd;                 /* memory.peak / max_usage_in_bytes for the current run */
-    int peak_resettable;         /* v2 per-descriptor reset works (Linux 6.12+) */
     uint64_t memory_limit, pids_limit; /* last written, to skip rewrites */
     pid_t ignore_pid;            /* the slot's zygote: in the v1 groups, never a run's */
 };

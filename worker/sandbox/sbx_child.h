@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "sbx_rootfs.h"
 #include "sbx_seccomp.h"
 #include "sbx_spec.h"
 

@@ -5,14 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sbx_box.h"
@@ -42,6 +38,7 @@ struct run {
     struct sbx_cg_usage base;
     struct stream out, err;
     int report_fd;
+    int empty_at_exit; /* the group was verified empty when the program's exit came */
     unsigned long long start_us, end_us, kill_us;
     char setup_error[160];
 };
@@ -124,7 +121,8 @@ static void read_report(struct run *r)
             r->end_us = sbx_now_us();
         /* The run ends with its program: whatever it left running dies now. A kill costs a
          * fresh v2 group for the next run (sbx_cgroup), so only when something is left. */
-        if (sbx_cg_is_empty(&r->slot->cg) != 1)
+        r->empty_at_exit = sbx_cg_is_empty(&r->slot->cg) == 1;
+        if (!r->empty_at_exit)
             kill_tree(r, SBX_KILL_NONE);
     } else if (m.kind == SBX_REPORT_ORPHAN_SIGSYS) {
         r->obs.orphan_sigsys = 1;
@@ -285,10 +283,12 @@ static void finish(struct run *r)
 {
     struct sbx_cg_usage u;
     unsigned long long deadline = sbx_now_us() + REAP_GRACE_US;
-    int empty;
+    int empty = 1;
 
-    /* Usually empty already: the program is reaped and the group was killed on its exit. */
-    while ((empty = sbx_cg_is_empty(&r->slot->cg)) == 0 && sbx_now_us() < deadline) {
+    /* Empty when the program was reaped (nothing left can fork a newcomer), else killed then;
+     * what remains is to wait for the killed ones to be gone. */
+    while (!r->empty_at_exit && (empty = sbx_cg_is_empty(&r->slot->cg)) == 0 &&
+           sbx_now_us() < deadline) {
         kill_group(r->slot);
         usleep(1000);
     }
