@@ -167,6 +167,13 @@ int keys_events(char *out, size_t len, const char *id)
     return r < 0 ? r : put(out, len, "runq:{%s}:events:%s", q, id);
 }
 
+int keys_events_prefix(char *out, size_t len, const char *queue)
+{
+    if (keys_valid_queue(queue) < 0)
+        return -EINVAL;
+    return put(out, len, "runq:{%s}:events:", queue);
+}
+
 int keys_events_pattern(char *out, size_t len, const char *queue)
 {
     if (keys_valid_queue(queue) < 0)

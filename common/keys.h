@@ -58,6 +58,7 @@ int keys_dead(char *out, size_t len, const char *queue);
 int keys_idem(char *out, size_t len, const char *queue, const char *key);
 int keys_events(char *out, size_t len, const char *id);
 int keys_events_pattern(char *out, size_t len, const char *queue); /* "runq:{Q}:events:*" */
+int keys_events_prefix(char *out, size_t len, const char *queue);  /* "runq:{Q}:events:" */
 int keys_worker(char *out, size_t len, const char *worker);        /* heartbeat key */
 int keys_control(char *out, size_t len, const char *worker);       /* control channel */
 

@@ -29,38 +29,72 @@ static const char enqueue_lua[] =
     "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5]) end\n"
     "return {'ok', ARGV[1], redis.call('LPUSH', KEYS[1], ARGV[1])}\n";
 
-/* start (mark running), after BLMOVE put the id in the worker's processing list.
- * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] dead. ARGV[1] id, ARGV[2] worker,
- * ARGV[3] now ms, ARGV[4] results ttl ms (for a job found cancelled), ARGV[5] max attempts.
- * Returns {"ok", spec, attempts, created_ms} | {"gone"} (no hash) | {"cancelled"} | {"done", state}
- * (already finished, e.g. acked late by a worker presumed dead) | {"dead"} (started max
+/* The start of one job, shared by start and take: state=running, worker, started_ms,
+ * attempts+1. (job, proc, dead): its hash, our processing list, the dead list.
+ * Returns {"ok", spec, attempts, created_ms} | {"gone"} (no hash) | {"cancelled"} | {"done",
+ * state} (already finished, e.g. acked late by a worker presumed dead) | {"dead"} (started max
  * attempts times already without finishing, e.g. it crashes every worker that adopts it: it
  * is failed with reason "started <n> times without finishing" and put on dead). All but "ok"
- * also remove the id from the processing list, so the caller simply moves on. */
+ * also remove the id from the processing list, so the caller simply moves on. "ok" also
+ * publishes {"id","event":"started"} on the job's events channel evch. */
+#define START_FN                                                                           \
+    "local function start(job, proc, dead, id, worker, now, ttl, maxa, evch)\n"            \
+    "  if redis.call('EXISTS', job) == 0 then\n"                                           \
+    "    redis.call('LREM', proc, 0, id); return {'gone'}\n"                               \
+    "  end\n"                                                                              \
+    "  local st = redis.call('HGET', job, 'state')\n"                                      \
+    "  if st == 'completed' or st == 'failed' or st == 'cancelled' then\n"                 \
+    "    redis.call('LREM', proc, 0, id); return {'done', st}\n"                           \
+    "  end\n"                                                                              \
+    "  if redis.call('HGET', job, 'cancel') == '1' then\n"                                 \
+    "    redis.call('HSET', job, 'state', 'cancelled', 'finished_ms', now)\n"              \
+    "    if tonumber(ttl) > 0 then redis.call('PEXPIRE', job, ttl) end\n"                  \
+    "    redis.call('LREM', proc, 0, id); return {'cancelled'}\n"                          \
+    "  end\n"                                                                              \
+    "  local n = tonumber(redis.call('HGET', job, 'attempts') or '0')\n"                   \
+    "  if n >= tonumber(maxa) then\n"                                                      \
+    "    redis.call('HSET', job, 'state', 'failed', 'finished_ms', now, 'reason',\n"       \
+    "               'started ' .. n .. ' times without finishing')\n"                      \
+    "    redis.call('LREM', proc, 0, id); redis.call('LPUSH', dead, id)\n"                 \
+    "    return {'dead'}\n"                                                                \
+    "  end\n"                                                                              \
+    "  local a = redis.call('HINCRBY', job, 'attempts', 1)\n"                              \
+    "  redis.call('HSET', job, 'state', 'running', 'worker', worker, 'started_ms', now)\n" \
+    "  redis.call('PUBLISH', evch, '{\"id\":\"' .. id .. '\",\"event\":\"started\"}')\n"       \
+    "  return {'ok', redis.call('HGET', job, 'spec'), a,\n"                                \
+    "          tonumber(redis.call('HGET', job, 'created_ms') or '0')}\n"                  \
+    "end\n"
+
+/* start (mark running) one id that BLMOVE or adoption put in the worker's processing list.
+ * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] dead. ARGV[1] id, ARGV[2] worker,
+ * ARGV[3] now ms, ARGV[4] results ttl ms (for a job found cancelled), ARGV[5] max attempts,
+ * ARGV[6] the job's events channel. Returns what START_FN returns. */
 static const char start_lua[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
-    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'gone'}\n"
-    "end\n"
-    "local st = redis.call('HGET', KEYS[1], 'state')\n"
-    "if st == 'completed' or st == 'failed' or st == 'cancelled' then\n"
-    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'done', st}\n"
-    "end\n"
-    "if redis.call('HGET', KEYS[1], 'cancel') == '1' then\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_ms', ARGV[3])\n"
-    "  if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end\n"
-    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); return {'cancelled'}\n"
-    "end\n"
-    "local n = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')\n"
-    "if n >= tonumber(ARGV[5]) then\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'failed', 'finished_ms', ARGV[3], 'reason',\n"
-    "             'started ' .. n .. ' times without finishing')\n"
-    "  redis.call('LREM', KEYS[2], 0, ARGV[1]); redis.call('LPUSH', KEYS[3], ARGV[1])\n"
-    "  return {'dead'}\n"
-    "end\n"
-    "local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
-    "redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[2], 'started_ms', ARGV[3])\n"
-    "return {'ok', redis.call('HGET', KEYS[1], 'spec'), a,\n"
-    "        tonumber(redis.call('HGET', KEYS[1], 'created_ms') or '0')}\n";
+    START_FN "return start(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4],\n"
+             "             ARGV[5], ARGV[6])\n";
+
+/* take: up to ARGV[5] jobs at once, each moved pending -> processing (the same atomic move
+ * as BLMOVE, so no loss window) and started as by start; ids that start skips (cancelled,
+ * finished, dead, gone) cost a bounded number of extra moves. One round trip and one AOF
+ * write for a whole batch, where BLMOVE + start cost two per job.
+ * KEYS[1] pending, KEYS[2] processing list, KEYS[3] dead. ARGV[1] worker, ARGV[2] now ms,
+ * ARGV[3] results ttl ms, ARGV[4] max attempts, ARGV[5] at most this many, ARGV[6] job key
+ * prefix, ARGV[7] events channel prefix. Returns {id, spec, attempts, created_ms, ...} of the started jobs (empty: none). */
+static const char take_lua[] =
+    START_FN "local out, want = {}, tonumber(ARGV[5])\n"
+             "local budget = 4 * want + 16\n"
+             "while #out < 4 * want and budget > 0 do\n"
+             "  budget = budget - 1\n"
+             "  local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')\n"
+             "  if not id then break end\n"
+             "  local r = start(ARGV[6] .. id, KEYS[2], KEYS[3], id, ARGV[1], ARGV[2], ARGV[3],\n"
+             "                  ARGV[4], ARGV[7] .. id)\n"
+             "  if r[1] == 'ok' then\n"
+             "    out[#out + 1] = id; out[#out + 1] = r[2]; out[#out + 1] = r[3]\n"
+             "    out[#out + 1] = r[4]\n"
+             "  end\n"
+             "end\n"
+             "return out\n";
 
 /* finish (ack), once the result is durable in PostgreSQL.
  * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] pending, KEYS[4] dead.
@@ -142,22 +176,25 @@ static const char cancel_lua[] =
     "end\n"
     "return {'flagged'}\n";
 
-/* adopt: an id in this worker's processing list that it does not run: a BLMOVE whose reply
- * was lost to a disconnect, or what an earlier process of the same worker name left behind.
- * KEYS[1] processing list. ARGV[1] worker, ARGV[2] job key prefix, ARGV[3] "1" on the first
- * scan of a process: nothing runs yet, so jobs still marked running by this name are marked
- * queued first (their next start counts as a new attempt).
- * Returns the oldest id not running here, or nil. */
+/* adopt: an id in this worker's processing list that this process does not hold: a BLMOVE
+ * or take whose reply was lost to a disconnect, or what an earlier process of the same worker
+ * name left behind. KEYS[1] processing list. ARGV[1] worker, ARGV[2] job key prefix, ARGV[3]
+ * "1" on the first scan of a process: nothing runs yet, so jobs still marked running by this
+ * name are marked queued first (their next start counts as a new attempt), ARGV[4] the ids
+ * this process holds, separated by spaces.
+ * Returns the oldest id not held here, or nil. */
 static const char adopt_lua[] =
+    "local held = {}\n"
+    "for id in string.gmatch(ARGV[4], '%S+') do held[id] = true end\n"
     "local ids = redis.call('LRANGE', KEYS[1], 0, -1)\n"
     "local pick = false\n"
     "for i = #ids, 1, -1 do\n"
-    "  local job = ARGV[2] .. ids[i]\n"
-    "  local f = redis.call('HMGET', job, 'state', 'worker')\n"
-    "  if ARGV[3] == '1' and f[1] == 'running' and f[2] == ARGV[1] then\n"
-    "    redis.call('HSET', job, 'state', 'queued'); f[1] = 'queued'\n"
+    "  if ARGV[3] == '1' then\n"
+    "    local job = ARGV[2] .. ids[i]\n"
+    "    local f = redis.call('HMGET', job, 'state', 'worker')\n"
+    "    if f[1] == 'running' and f[2] == ARGV[1] then redis.call('HSET', job, 'state', 'queued') end\n"
     "  end\n"
-    "  if not pick and (f[1] ~= 'running' or f[2] ~= ARGV[1]) then pick = ids[i] end\n"
+    "  if not pick and not held[ids[i]] then pick = ids[i] end\n"
     "end\n"
     "return pick\n";
 
@@ -165,11 +202,19 @@ static const char adopt_lua[] =
 static const char depth_lua[] =
     "return {redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2])}\n";
 
-/* release: a fetched job this worker will not start (it is draining) goes back where BLMOVE
- * takes from, so it is the next one fetched. KEYS[1] processing list, KEYS[2] pending.
- * ARGV[1] id. Returns 1, or 0 when the id was not in the processing list. */
+/* release: a fetched job this worker will not run (it is draining) goes back where fetches
+ * take from, so it is the next one fetched; if take had already started it here, that start
+ * is undone (state queued, attempts back down by one): it never ran.
+ * KEYS[1] processing list, KEYS[2] pending. ARGV[1] id, ARGV[2] worker, ARGV[3] job key
+ * prefix. Returns 1, or 0 when the id was not in the processing list. */
 static const char release_lua[] =
     "if redis.call('LREM', KEYS[1], 0, ARGV[1]) == 0 then return 0 end\n"
+    "local job = ARGV[3] .. ARGV[1]\n"
+    "local f = redis.call('HMGET', job, 'state', 'worker')\n"
+    "if f[1] == 'running' and f[2] == ARGV[2] then\n"
+    "  redis.call('HSET', job, 'state', 'queued'); redis.call('HINCRBY', job, 'attempts', -1)\n"
+    "  redis.call('HDEL', job, 'worker', 'started_ms')\n"
+    "end\n"
     "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
     "return 1\n";
 
@@ -188,6 +233,7 @@ static const struct {
 } scripts[QUEUE_SCRIPT_COUNT] = {
     [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua},
     [QUEUE_SCRIPT_START] = {"start", start_lua},
+    [QUEUE_SCRIPT_TAKE] = {"take", take_lua},
     [QUEUE_SCRIPT_RELEASE] = {"release", release_lua},
     [QUEUE_SCRIPT_DELETE] = {"delete", delete_lua},
     [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},

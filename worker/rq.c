@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* rq: the handle's lifecycle (URL, options, open/close) and the job operations: enqueue,
- * fetch (with adoption of our own processing list), mark running, ack, cancel, get job.
- * Connections and commands are rq_conn.c's; heartbeat, recovery, depths and pub/sub are
- * rq_admin.c's. Must not: talk to hiredis beyond reading replies, block the loop, keep global
- * state, or decide retry policy for jobs. */
+ * ack, cancel, get job, delete. Fetching and starting jobs are rq_fetch.c's, connections and
+ * commands rq_conn.c's; heartbeat, recovery, depths and pub/sub rq_admin.c's.
+ * Must not: talk to hiredis beyond reading replies, block the loop, keep global state, or
+ * decide retry policy for jobs. */
 #include "rq.h"
 
 #include <errno.h>
@@ -206,174 +206,8 @@ int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *i
     return r;
 }
 
-/* rq_fetch */
-
-struct fetch_op {
-    rq_fetch_fn *cb;
-    void *arg;
-    struct queue *q;
-    uint64_t block_ms;
-};
-
-static void fetch_done(struct rq *rq, struct fetch_op *op, int err, const char *id)
-{
-    rq->fetching = 0;
-    op->cb(op->arg, err, id);
-    free(op);
-}
-
-static void on_blmove(struct rq *rq, void *p, int err, redisReply *r)
-{
-    struct fetch_op *op = p;
-
-    if (err)
-        op->q->scan = 1; /* the move may have happened without us hearing of it */
-    else if (r->type == REDIS_REPLY_ERROR)
-        err = -EIO;
-    else if (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING)
-        err = -EPROTO;
-    fetch_done(rq, op, err, !err && r->type == REDIS_REPLY_STRING ? r->str : NULL);
-}
-
-static int send_blmove(struct rq *rq, struct fetch_op *op)
-{
-    char pend[KEYS_NAME_MAX], proc[KEYS_NAME_MAX], secs[32];
-    const char *argv[6] = {"BLMOVE", pend, proc, "RIGHT", "LEFT", secs};
-
-    keys_pending(pend, sizeof(pend), op->q->name);
-    keys_processing(proc, sizeof(proc), op->q->name, rq->worker);
-    snprintf(secs, sizeof(secs), "%.3f", op->block_ms ? (double)op->block_ms / 1000.0 : 0.001);
-    return rq_send_cmd(&rq->conn[CONN_BLOCK], on_blmove, op, -1, 6, argv, NULL,
-                       op->block_ms + rq->o.command_timeout_ms);
-}
-
-static void on_adopt(struct rq *rq, void *p, int err, redisReply *r)
-{
-    struct fetch_op *op = p;
-
-    if (!err && r->type != REDIS_REPLY_ERROR)
-        op->q->fresh = 0;
-    if (!(err = rq_reply_status(err, r)) && r->type == REDIS_REPLY_STRING) {
-        fetch_done(rq, op, 0, r->str);
-        return;
-    }
-    if (!err && r->type == REDIS_REPLY_NIL) {
-        op->q->scan = 0;
-        if ((err = send_blmove(rq, op)) == 0)
-            return;
-    }
-    fetch_done(rq, op, err ? err : -EPROTO, NULL);
-}
-
-static struct queue *find_queue(struct rq *rq, const char *name)
-{
-    size_t i;
-
-    for (i = 0; name && i < rq->nqueues; i++) {
-        if (!strcmp(rq->queues[i].name, name))
-            return &rq->queues[i];
-    }
-    return NULL;
-}
-
-int rq_fetch(struct rq *rq, const char *queue, uint64_t block_ms, rq_fetch_fn *cb, void *arg)
-{
-    struct queue *q = find_queue(rq, queue);
-    struct fetch_op *op;
-    int r;
-
-    if (!cb || !rq->worker[0] || !q)
-        return -EINVAL;
-    if (rq->fetching)
-        return -EBUSY;
-    if (!(op = calloc(1, sizeof(*op))))
-        return -ENOMEM;
-    op->cb = cb;
-    op->arg = arg;
-    op->q = q;
-    op->block_ms = block_ms;
-    if (q->scan) {
-        char proc[KEYS_NAME_MAX], prefix[KEYS_NAME_MAX];
-        const char *keys[1] = {proc}, *args[3] = {rq->worker, prefix, q->fresh ? "1" : "0"};
-        keys_processing(proc, sizeof(proc), q->name, rq->worker);
-        keys_job_prefix(prefix, sizeof(prefix), q->name);
-        r = rq_eval(rq, QUEUE_SCRIPT_ADOPT, 1, keys, 3, args, on_adopt, op);
-    } else {
-        r = send_blmove(rq, op);
-    }
-    if (r < 0) {
-        free(op);
-        return r;
-    }
-    rq->fetching = 1;
-    return 0;
-}
-
-/* rq_mark_running */
-
-struct start_op {
-    rq_start_fn *cb;
-    void *arg;
-};
-
-static void on_start(struct rq *rq, void *p, int err, redisReply *r)
-{
-    struct start_op *op = p;
-    struct rq_started s = {0};
-    const char *what = NULL;
-
-    if (!(err = rq_reply_status(err, r)))
-        what = rq_elem_str(r, 0);
-    if (!err && what && !strcmp(what, "ok") && rq_elem_str(r, 1)) {
-        s.status = RQ_START_OK;
-        s.spec = r->element[1]->str;
-        s.spec_len = r->element[1]->len;
-        s.attempts = rq_elem_int(r, 2);
-        s.created_ms = r->elements > 3 ? rq_elem_int(r, 3) : 0;
-    } else if (!err && what && !strcmp(what, "gone")) {
-        s.status = RQ_START_GONE;
-    } else if (!err && what && !strcmp(what, "cancelled")) {
-        s.status = RQ_START_CANCELLED;
-    } else if (!err && what && !strcmp(what, "done")) {
-        s.status = RQ_START_DONE;
-    } else if (!err && what && !strcmp(what, "dead")) {
-        s.status = RQ_START_DEAD;
-    } else if (!err) {
-        err = -EPROTO;
-    }
-    op->cb(op->arg, err, err ? NULL : &s);
-    free(op);
-}
-
-int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg)
-{
-    char q[KEYS_QUEUE_MAX + 1], job[KEYS_NAME_MAX], proc[KEYS_NAME_MAX], dead[KEYS_NAME_MAX],
-        now[24], ttl[24], maxa[16];
-    const char *keys[3] = {job, proc, dead}, *args[5] = {id, rq->worker, now, ttl, maxa};
-    struct start_op *op;
-    int r;
-
-    if (!cb || !rq->worker[0] || keys_job_id_parse(id, q, sizeof(q)) < 0)
-        return -EINVAL;
-    keys_job(job, sizeof(job), id);
-    keys_processing(proc, sizeof(proc), q, rq->worker);
-    keys_dead(dead, sizeof(dead), q);
-    snprintf(now, sizeof(now), "%llu", (unsigned long long)rq_now_ms());
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)rq->o.results_ttl_ms);
-    snprintf(maxa, sizeof(maxa), "%u", rq->o.max_attempts);
-    if (!(op = calloc(1, sizeof(*op))))
-        return -ENOMEM;
-    op->cb = cb;
-    op->arg = arg;
-    if ((r = rq_eval(rq, QUEUE_SCRIPT_START, 3, keys, 5, args, on_start, op)) < 0)
-        free(op);
-    return r;
-}
-
 /* rq_ack */
 
-static int int_script(struct rq *rq, enum queue_script script, int nkeys, const char **keys,
-                      int nargs, const char **args, rq_int_fn *cb, void *arg);
 
 int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_json, rq_int_fn *cb,
            void *arg)
@@ -395,7 +229,7 @@ int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)rq->o.results_ttl_ms);
     snprintf(msg, sizeof(msg), "{\"id\":\"%s\",\"event\":\"finished\",\"state\":\"%s\"}", id,
              state);
-    return int_script(rq, QUEUE_SCRIPT_FINISH, 4, keys, 7, args, cb, arg);
+    return rq_int_script(rq, QUEUE_SCRIPT_FINISH, 4, keys, 7, args, cb, arg);
 }
 
 /* rq_cancel */
@@ -524,36 +358,7 @@ int rq_get_job(struct rq *rq, const char *id, rq_job_fn *cb, void *arg)
     return r;
 }
 
-/* rq_release, rq_delete_finished: one script each, an integer back. */
-
-static int int_script(struct rq *rq, enum queue_script script, int nkeys, const char **keys,
-                      int nargs, const char **args, rq_int_fn *cb, void *arg)
-{
-    struct rq_int_op *op = calloc(1, sizeof(*op));
-    int r;
-
-    if (!op)
-        return -ENOMEM;
-    op->cb = cb;
-    op->arg = arg;
-    op->left = 1;
-    if ((r = rq_eval(rq, script, nkeys, keys, nargs, args, rq_on_int, op)) < 0)
-        free(op);
-    return r;
-}
-
-int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
-{
-    char q[KEYS_QUEUE_MAX + 1], proc[KEYS_NAME_MAX], pend[KEYS_NAME_MAX];
-    const char *keys[2] = {proc, pend};
-    const char *args[1] = {id};
-
-    if (!rq->worker[0] || keys_job_id_parse(id, q, sizeof(q)) < 0)
-        return -EINVAL;
-    keys_processing(proc, sizeof(proc), q, rq->worker);
-    keys_pending(pend, sizeof(pend), q);
-    return int_script(rq, QUEUE_SCRIPT_RELEASE, 2, keys, 1, args, cb, arg);
-}
+/* rq_delete_finished: one script, an integer back. */
 
 int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
 {
@@ -563,5 +368,5 @@ int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
     if (keys_job_id_parse(id, q, sizeof(q)) < 0)
         return -EINVAL;
     keys_job(job, sizeof(job), id);
-    return int_script(rq, QUEUE_SCRIPT_DELETE, 1, keys, 0, NULL, cb, arg);
+    return rq_int_script(rq, QUEUE_SCRIPT_DELETE, 1, keys, 0, NULL, cb, arg);
 }

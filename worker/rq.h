@@ -83,16 +83,25 @@ typedef void rq_enqueue_fn(void *arg, int status, const struct rq_enqueued *res)
 int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
                uint64_t idem_ttl_ms, uint64_t max_depth, rq_enqueue_fn *cb, void *arg);
 
-/* id is NULL when block_ms passed with the queue empty. */
-typedef void rq_fetch_fn(void *arg, int status, const char *id);
+/* At most this many jobs per rq_fetch. */
+#define RQ_FETCH_MAX 256
 
-/* Reliable fetch (worker only, queue one of opt->queues): BLMOVE pending RIGHT ->
- * processing:<worker> LEFT on the blocking connection, at most one fetch at a time
- * (-EBUSY). Before blocking, rq delivers ids sitting in its own processing list that it is
- * not running (a BLMOVE whose reply was lost to a disconnect, or what an earlier process of
- * the same worker name left: the first fetch of each queue after rq_open treats every id there
- * as not running): so call rq_mark_running on each fetched id before the next fetch. */
-int rq_fetch(struct rq *rq, const char *queue, uint64_t block_ms, rq_fetch_fn *cb, void *arg);
+struct rq_fetched;
+
+/* jobs[0..n) were fetched (n is 0 when block_ms passed with the queue empty). */
+typedef void rq_fetch_fn(void *arg, int status, const struct rq_fetched *jobs, size_t n);
+
+/* Reliable fetch of up to max jobs (worker only, queue one of opt->queues), at most one fetch
+ * at a time (-EBUSY). Every fetched id is in processing:<worker> before anyone hears of it:
+ *  1. ids sitting in that list that this process does not hold (held[0..nheld): the ids it
+ *     runs or still has to acknowledge) come first, one per call: a fetch whose reply was lost
+ *     to a disconnect, or what an earlier process of the same worker name left (the first
+ *     fetch of each queue after rq_open marks ids there running under our name as queued);
+ *  2. else the take script moves and starts up to max jobs in one round trip;
+ *  3. else (the queue is empty) BLMOVE blocks up to block_ms for one job.
+ * Ids from 1 and 3 are not started: call rq_mark_running on each. */
+int rq_fetch(struct rq *rq, const char *queue, unsigned max, const char *const *held, size_t nheld,
+             uint64_t block_ms, rq_fetch_fn *cb, void *arg);
 
 /* GONE: no such job; CANCELLED: cancel was asked before it started; DONE: already finished;
  * DEAD: it had been started max_attempts times already (state failed, on the dead list). */
@@ -112,8 +121,15 @@ struct rq_started {
 };
 typedef void rq_start_fn(void *arg, int status, const struct rq_started *s);
 
-/* state=running, worker, started_ms, attempts+1 (a job flagged cancelled becomes cancelled;
- * one started max_attempts times already becomes failed and goes to dead). */
+struct rq_fetched {
+    const char *id;
+    int started;          /* 1: the take script started it, s is its start; 0: not started */
+    struct rq_started s;
+};
+
+/* state=running, worker, started_ms, attempts+1, and {"id","event":"started"} published on
+ * its events channel (a job flagged cancelled becomes cancelled; one started max_attempts
+ * times already becomes failed and goes to dead). The take script starts jobs the same way. */
 int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg);
 
 /* After the result is durable elsewhere: state (completed | failed | cancelled), result JSON,
@@ -123,8 +139,9 @@ int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg);
 int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_json, rq_int_fn *cb,
            void *arg);
 
-/* A fetched id this worker will not start (draining) back to the head of its queue, its
- * attempts unchanged. value: 1, or 0 when it was not in our processing list. */
+/* A fetched id this worker will not run (draining) back to the head of its queue; a start
+ * the take script made for it is undone (state queued, attempts as before). value: 1, or 0
+ * when it was not in our processing list. */
 int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
 
 /* Deletes a finished job's hash. value: 1 deleted, 0 no such job, -1 not finished (kept). */

@@ -65,6 +65,22 @@ int rq_int_op_send(struct rq *rq, int n, const int *argc, const char **const *ar
     return 0;
 }
 
+int rq_int_script(struct rq *rq, enum queue_script script, int nkeys, const char **keys, int nargs,
+                  const char **args, rq_int_fn *cb, void *arg)
+{
+    struct rq_int_op *op = calloc(1, sizeof(*op));
+    int r;
+
+    if (!op)
+        return -ENOMEM;
+    op->cb = cb;
+    op->arg = arg;
+    op->left = 1;
+    if ((r = rq_eval(rq, script, nkeys, keys, nargs, args, rq_on_int, op)) < 0)
+        free(op);
+    return r;
+}
+
 /* rq_heartbeat */
 
 int rq_heartbeat(struct rq *rq, rq_int_fn *cb, void *arg)

@@ -118,6 +118,10 @@ void rq_on_int(struct rq *rq, void *p, int err, redisReply *r);
 int rq_int_op_send(struct rq *rq, int n, const int *argc, const char **const *argv,
                    const size_t *const *lens, rq_int_fn *cb, void *arg);
 
+/* One script whose reply is an integer, into one rq_int_op. */
+int rq_int_script(struct rq *rq, enum queue_script script, int nkeys, const char **keys, int nargs,
+                  const char **args, rq_int_fn *cb, void *arg);
+
 /* rq_admin.c: (re)subscribes everything of rq->subs on the pub/sub connection c, now up. */
 void rq_subs_renew(struct conn *c);
 

@@ -32,6 +32,8 @@ struct job_run {
     struct job_spec spec;
     struct job_plan plan;
     int have_spec, have_plan, in_slot, cancel_requested, released;
+    int waiting;           /* in env's FIFO of jobs waiting for a free slot */
+    struct job_run *next_waiting;
     unsigned slot;
     long long attempts, created_ms;
     int64_t started_us, finished_us;
@@ -51,6 +53,7 @@ struct job_run {
 
 static void step(struct job_run *job);
 static void store(struct job_run *job);
+static void serve_waiting(struct runner_env *env);
 
 static int64_t now_us(void)
 {
@@ -258,6 +261,7 @@ static void after_compile(struct job_run *job, json_t *result)
 static void on_slot(int status, json_t *answer, void *data)
 {
     struct job_run *job = data;
+    struct runner_env *env = job->env;
     json_t *result = json_object_get(answer, "result");
     const char *type = json_string_value(json_object_get(answer, "type"));
 
@@ -276,6 +280,52 @@ static void on_slot(int status, json_t *answer, void *data)
         finish(job, has_status(result, "internal_error") ? "failed" : "completed",
                json_incref(result));
     json_decref(answer);
+    serve_waiting(env);
+}
+
+static void wait_add(struct job_run *job)
+{
+    struct runner_env *env = job->env;
+
+    if (job->waiting)
+        return;
+    job->waiting = 1;
+    job->next_waiting = NULL;
+    if (env->waiting_tail)
+        env->waiting_tail->next_waiting = job;
+    else
+        env->waiting_head = job;
+    env->waiting_tail = job;
+}
+
+static void wait_remove(struct job_run *job)
+{
+    struct runner_env *env = job->env;
+    struct job_run **p = &env->waiting_head, *prev = NULL;
+
+    if (!job->waiting)
+        return;
+    while (*p && *p != job) {
+        prev = *p;
+        p = &(*p)->next_waiting;
+    }
+    if (*p)
+        *p = job->next_waiting;
+    if (env->waiting_tail == job)
+        env->waiting_tail = prev;
+    job->waiting = 0;
+    job->next_waiting = NULL;
+    uv_timer_stop(&job->retry);
+}
+
+/* A slot came free: the jobs waiting for one go first, oldest first. */
+static void serve_waiting(struct runner_env *env)
+{
+    while (env->waiting_head && slot_pool_idle(env->pool) > 0) {
+        struct job_run *job = env->waiting_head;
+        wait_remove(job);
+        step(job);
+    }
 }
 
 static void step(struct job_run *job)
@@ -291,15 +341,21 @@ static void step(struct job_run *job)
 
     json_decref(req);
     if (r == -EBUSY) {
-        retry(job, step, SLOT_WAIT_MS); /* a slot still coming back from a cancel */
+        /* Every slot busy (this job was fetched ahead), or coming back from a cancel: the
+         * next slot to come free takes it; the timer covers a slot that comes back ready. */
+        wait_add(job);
+        retry(job, step, SLOT_WAIT_MS);
         return;
     }
+    wait_remove(job);
     if (r < 0) {
         fail_internal(job, "the sandbox request could not be sent");
         return;
     }
     job->in_slot = 1;
     job->tries = 0;
+    if (!job->started_us)
+        job->started_us = now_us(); /* the first step in a slot: not the wait for one */
     if (job->stage == ST_RUN)
         uv_timer_start(&job->flush, on_flush, OUTPUT_EVERY_MS, OUTPUT_EVERY_MS);
 }
@@ -326,8 +382,7 @@ static void plan(struct job_run *job, const char *spec, size_t len)
         fail_internal(job, "the job's commands could not be built");
         return;
     }
-    job->have_plan = 1;
-    publish(job, "started");
+    job->have_plan = 1; /* "started" was published by the start in Redis */
     job->stage = job->plan.compiled ? ST_COMPILE : ST_RUN;
     job->tries = 0;
     if (job->cancel_requested) {
@@ -355,7 +410,6 @@ static void on_started(void *arg, int status, const struct rq_started *s)
     }
     job->attempts = s->attempts;
     job->created_ms = s->created_ms;
-    job->started_us = now_us();
     plan(job, s->spec, s->spec_len);
 }
 
@@ -365,22 +419,51 @@ static void mark_running(struct job_run *job)
         retry(job, mark_running, RETRY_MIN_MS);
 }
 
-int runner_start(struct runner_env *env, const char *id, struct job_run **out)
+int runner_start(struct runner_env *env, const struct rq_fetched *fetched, struct job_run **out)
 {
     struct job_run *job = calloc(1, sizeof(*job));
 
     if (!job)
         return -ENOMEM;
     job->env = env;
-    snprintf(job->id, sizeof(job->id), "%s", id);
-    if (keys_job_id_parse(id, job->queue, sizeof(job->queue)) < 0)
+    snprintf(job->id, sizeof(job->id), "%s", fetched->id);
+    if (keys_job_id_parse(fetched->id, job->queue, sizeof(job->queue)) < 0)
         snprintf(job->queue, sizeof(job->queue), "unknown");
     uv_timer_init(env->loop, &job->retry);
     uv_timer_init(env->loop, &job->flush);
     job->retry.data = job->flush.data = job;
     *out = job;
-    mark_running(job);
+    if (fetched->started)
+        on_started(job, 0, &fetched->s);
+    else
+        mark_running(job);
     return 0;
+}
+
+static void on_given_back(void *arg, int status, long long value)
+{
+    struct job_run *job = arg;
+
+    /* Not given back (Redis away): it stays in our processing list, where recovery finds it
+     * once this worker has stopped heartbeating. */
+    (void)status;
+    (void)value;
+    job->stage = ST_DONE;
+    job->env->job_done(job->env, job);
+}
+
+int runner_give_back(struct job_run *job)
+{
+    if (!job->waiting || job->started_us)
+        return 0;
+    wait_remove(job);
+    job->released = 1;
+    if (job->env->job_released)
+        job->env->job_released(job->env, job);
+    job->stage = ST_DONE;
+    if (rq_release(job->env->rq, job->id, on_given_back, job) < 0)
+        on_given_back(job, -ENOTCONN, 0);
+    return 1;
 }
 
 int runner_released(const struct job_run *job)
@@ -396,8 +479,12 @@ const char *runner_job_id(const struct job_run *job)
 void runner_cancel(struct job_run *job)
 {
     job->cancel_requested = 1;
-    if (job->in_slot)
+    if (job->in_slot) {
         (void)slot_pool_cancel(job->env->pool, job->slot);
+    } else if (job->waiting) {
+        wait_remove(job);
+        finish(job, "cancelled", json_pack("{s:s}", "status", "cancelled"));
+    }
 }
 
 static void on_timer_closed(uv_handle_t *h)

@@ -33,10 +33,20 @@ struct runner_env {
      * acknowledging are left); job_done follows later. */
     void (*job_released)(struct runner_env *env, struct job_run *job);
     void *data;
+    /* The runner's own: jobs waiting for a free slot, oldest first (start them NULL). */
+    struct job_run *waiting_head, *waiting_tail;
 };
 
-/* Starts the job with this fetched id. Returns 0 (job_done will be called) or -ENOMEM. */
-int runner_start(struct runner_env *env, const char *id, struct job_run **out);
+struct rq_fetched;
+
+/* Starts a fetched job (marking it running first unless fetching did). *out is set before
+ * any callback runs. Returns 0 (job_done will be called) or -ENOMEM. */
+int runner_start(struct runner_env *env, const struct rq_fetched *fetched, struct job_run **out);
+
+/* For a draining worker: a job that waits for a slot and never ran is handed back to the
+ * head of its queue (job_released, then job_done once Redis answered). Returns 1 when it
+ * was, 0 when the job goes on. */
+int runner_give_back(struct job_run *job);
 
 /* The id of a running job, for cancel requests. */
 const char *runner_job_id(const struct job_run *job);

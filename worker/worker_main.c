@@ -24,6 +24,11 @@
 extern char **environ;
 
 #define FETCH_BLOCK_MS 1000
+/* Per slot: one job running and one fetched ahead (so a slot coming free starts the next job
+ * at once, not after two Redis round trips) ... */
+#define SANDBOXED_PER_SLOT 2
+/* ... and as many again being stored and acknowledged while the next ones run. */
+#define HELD_PER_SLOT 4
 
 struct worker {
     uv_loop_t *loop;
@@ -32,7 +37,7 @@ struct worker {
     struct runner_env env;
     char name[KEYS_WORKER_MAX + 1];
     const char *queues[CONFIG_MAX_QUEUES];
-    struct job_run *jobs[2 * CONFIG_MAX_SLOTS];
+    struct job_run *jobs[HELD_PER_SLOT * CONFIG_MAX_SLOTS];
     unsigned active, sandboxed, next_queue; /* sandboxed: jobs not yet past their last run */
     int fetching, draining, migrated, closing;
     uv_timer_t recover, grace, refetch, remigrate;
@@ -47,7 +52,7 @@ static void job_done(struct runner_env *env, struct job_run *job)
     struct worker *w = env->data;
     unsigned i;
 
-    for (i = 0; i < 2 * w->cfg.worker.slots; i++)
+    for (i = 0; i < HELD_PER_SLOT * w->cfg.worker.slots; i++)
         if (w->jobs[i] == job)
             w->jobs[i] = NULL;
     if (!runner_released(job))
@@ -76,29 +81,30 @@ static void on_refetch(uv_timer_t *t)
     maybe_fetch(t->data);
 }
 
-static void on_fetch(void *arg, int status, const char *id)
+static void on_fetch(void *arg, int status, const struct rq_fetched *jobs, size_t n)
 {
     struct worker *w = arg;
-    struct job_run *job;
+    size_t k;
     unsigned i;
 
     w->fetching = 0;
-    if (status == 0 && id && w->draining) {
-        /* A BLMOVE already blocked when SIGTERM came took a job: a draining worker starts
-         * nothing new, and hands it straight back to the head of its queue (attempts
-         * unchanged). Should that fail, recovery puts it back once our heartbeat expires. */
-        (void)rq_release(w->env.rq, id, NULL, NULL);
-        id = NULL;
-    }
-    if (status == 0 && id) {
-        if (runner_start(&w->env, id, &job) == 0) {
-            for (i = 0; i < 2 * w->cfg.worker.slots && w->jobs[i]; i++)
-                ;
-            w->jobs[i] = job;
-            w->active++;
-            w->sandboxed++;
-        } else {
-            fprintf(stderr, "runq-worker: out of memory for job %s\n", id);
+    for (k = 0; k < n; k++) {
+        if (w->draining) {
+            /* A BLMOVE already blocked when SIGTERM came took a job: a draining worker starts
+             * nothing new, and hands it straight back to the head of its queue. Should that
+             * fail, recovery puts it back once our heartbeat expires. */
+            (void)rq_release(w->env.rq, jobs[k].id, NULL, NULL);
+            continue;
+        }
+        for (i = 0; i < HELD_PER_SLOT * w->cfg.worker.slots && w->jobs[i]; i++)
+            ;
+        /* Counted first: a job that fails at once releases its slot inside runner_start. */
+        w->active++;
+        w->sandboxed++;
+        if (runner_start(&w->env, &jobs[k], &w->jobs[i]) < 0) {
+            fprintf(stderr, "runq-worker: out of memory for job %s\n", jobs[k].id);
+            w->active--;
+            w->sandboxed--;
         }
     }
     if (status < 0 && status != -ECANCELED && !w->closing) {
@@ -109,17 +115,29 @@ static void on_fetch(void *arg, int status, const char *id)
     maybe_fetch(w);
 }
 
-/* At most one job per slot still needing the sandbox, so a job's next step always finds a
- * slot; and as many again being stored, so disk writes overlap the next runs. */
+/* Jobs still needing the sandbox stay within SANDBOXED_PER_SLOT per slot, so a job's next
+ * step soon finds a slot; all held jobs within HELD_PER_SLOT per slot. A fetch waits until
+ * no more jobs than slots need the sandbox, so it takes a slot's worth at once: one round
+ * trip and one disk write in Redis for several jobs. */
 static void maybe_fetch(struct worker *w)
 {
+    const char *held[HELD_PER_SLOT * CONFIG_MAX_SLOTS];
+    unsigned want, room, i, nheld = 0;
     const char *queue;
 
+    want = SANDBOXED_PER_SLOT * w->cfg.worker.slots;
+    room = HELD_PER_SLOT * w->cfg.worker.slots;
     if (w->fetching || w->draining || w->closing || !w->migrated ||
-        w->sandboxed >= w->cfg.worker.slots || w->active >= 2 * w->cfg.worker.slots)
+        w->sandboxed > w->cfg.worker.slots || w->active >= room)
         return;
+    want -= w->sandboxed;
+    if (want > room - w->active)
+        want = room - w->active;
+    for (i = 0; i < room; i++)
+        if (w->jobs[i])
+            held[nheld++] = runner_job_id(w->jobs[i]);
     queue = w->queues[w->next_queue++ % w->cfg.nqueues];
-    if (rq_fetch(w->env.rq, queue, FETCH_BLOCK_MS, on_fetch, w) == 0)
+    if (rq_fetch(w->env.rq, queue, want, held, nheld, FETCH_BLOCK_MS, on_fetch, w) == 0)
         w->fetching = 1;
 }
 
@@ -132,7 +150,8 @@ static void on_control(void *arg, const char *channel, const char *data, size_t 
     unsigned i;
 
     (void)channel;
-    for (i = 0; cmd && id && strcmp(cmd, "cancel") == 0 && i < 2 * w->cfg.worker.slots; i++)
+    for (i = 0; cmd && id && strcmp(cmd, "cancel") == 0 && i < HELD_PER_SLOT * w->cfg.worker.slots;
+         i++)
         if (w->jobs[i] && strcmp(runner_job_id(w->jobs[i]), id) == 0)
             runner_cancel(w->jobs[i]);
     json_decref(msg);
@@ -233,6 +252,7 @@ static void on_grace_over(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct worker *w = s->data;
+    unsigned i;
 
     (void)signum;
     if (w->draining) { /* a second signal: stop now */
@@ -241,6 +261,10 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     w->draining = 1;
     fprintf(stderr, "runq-worker: draining (%u running)\n", w->active);
+    /* Jobs fetched ahead that never ran go back to their queue now (requeued, not waited on). */
+    for (i = 0; i < HELD_PER_SLOT * w->cfg.worker.slots; i++)
+        if (w->jobs[i])
+            (void)runner_give_back(w->jobs[i]);
     if (w->active == 0) {
         shutdown_all(w);
         return;
@@ -382,8 +406,9 @@ int main(int argc, char **argv)
     host[strcspn(host, ".")] = '\0';
     snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), (unsigned)(random() & 0xffff));
     w.loop = uv_default_loop();
-    w.env = (struct runner_env){w.loop,  &w.cfg,   &w.languages, NULL, NULL,
-                                NULL,    w.name,   job_done,     job_released, &w};
+    w.env = (struct runner_env){.loop = w.loop, .cfg = &w.cfg, .languages = &w.languages,
+                                .worker = w.name, .job_done = job_done,
+                                .job_released = job_released, .data = &w};
     for (i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         uv_timer_init(w.loop, timers[i]);
         timers[i]->data = &w;

@@ -29,13 +29,14 @@ void fake_worker_close(struct fake_worker *fw)
     uv_loop_close(&fw->loop);
 }
 
-static void on_fetched(void *arg, int status, const char *id)
+static void on_fetched(void *arg, int status, const struct rq_fetched *jobs, size_t n)
 {
     struct fake_worker_wait *w = arg;
 
     w->done = 1;
     w->status = status;
-    snprintf(w->id, sizeof(w->id), "%s", id ? id : "");
+    w->started = n && jobs[0].started;
+    snprintf(w->id, sizeof(w->id), "%s", n ? jobs[0].id : "");
 }
 
 static void on_started(void *arg, int status, const struct rq_started *s)
@@ -66,12 +67,14 @@ int fake_worker_take(struct fake_worker *fw, char *id)
 {
     struct fake_worker_wait w = {0};
 
-    if (rq_fetch(fw->rq, "work", 1000, on_fetched, &w) < 0)
+    if (rq_fetch(fw->rq, "work", 1, NULL, 0, 1000, on_fetched, &w) < 0)
         return -1;
     fake_worker_run(fw, &w);
     if (!w.done || w.status < 0 || !w.id[0])
         return -1;
     strcpy(id, w.id);
+    if (w.started) /* the take script started it */
+        return 0;
     memset(&w, 0, sizeof(w));
     if (rq_mark_running(fw->rq, id, on_started, &w) < 0)
         return -1;

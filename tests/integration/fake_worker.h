@@ -22,7 +22,7 @@ struct fake_worker {
 
 /* One pending call: done once its callback ran, with its status (and a fetched id). */
 struct fake_worker_wait {
-    int done, status;
+    int done, status, started;
     char id[KEYS_ID_MAX + 1];
 };
 

@@ -87,12 +87,22 @@ void cb_enq(void *arg, int status, const struct rq_enqueued *en)
     r->done = 1;
 }
 
-void cb_fetch(void *arg, int status, const char *id)
+void cb_fetch(void *arg, int status, const struct rq_fetched *jobs, size_t n)
 {
     struct res *r = arg;
+    size_t i;
 
     r->status = status;
-    snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
+    r->nfetched = n;
+    r->started = n && jobs[0].started;
+    for (i = 0; i < n && i < sizeof(r->ids) / sizeof(r->ids[0]); i++)
+        snprintf(r->ids[i], sizeof(r->ids[i]), "%s", jobs[i].id);
+    snprintf(r->id, sizeof(r->id), "%s", n ? jobs[0].id : "");
+    if (r->started) {
+        r->start = jobs[0].s.status;
+        r->attempts = jobs[0].s.attempts;
+        snprintf(r->spec, sizeof(r->spec), "%.*s", (int)jobs[0].s.spec_len, jobs[0].s.spec);
+    }
     r->done = 1;
 }
 
@@ -173,7 +183,24 @@ int enqueue(struct env *e, struct rq *rq, const char *q, const char *spec, const
 
 int fetch(struct env *e, struct rq *rq, const char *q, uint64_t block, struct res *r)
 {
-    return RUN(e, r, rq_fetch(rq, q, block, cb_fetch, r));
+    return fetch_n(e, rq, q, 1, block, r);
+}
+
+int fetch_n(struct env *e, struct rq *rq, const char *q, unsigned max, uint64_t block,
+            struct res *r)
+{
+    return RUN(e, r, rq_fetch(rq, q, max, NULL, 0, block, cb_fetch, r));
+}
+
+int take_one(struct env *e, struct rq *rq, const char *q, uint64_t block, struct res *r)
+{
+    char id[KEYS_ID_MAX + 1];
+    int s = fetch(e, rq, q, block, r);
+
+    if (s < 0 || !r->id[0] || r->started)
+        return s;
+    snprintf(id, sizeof(id), "%s", r->id);
+    return start(e, rq, id, r);
 }
 
 int start(struct env *e, struct rq *rq, const char *id, struct res *r)
@@ -191,16 +218,16 @@ int get(struct env *e, const char *id, struct res *r)
     return RUN(e, r, rq_get_job(e->prod, id, cb_job, r));
 }
 
-/* fetch + start + ack on w; returns the id fetched into out (empty when none). */
+/* take_one + ack on w; returns the id fetched into out (empty when none). */
 int run_one(struct env *e, struct rq *w, const char *q, char *out, size_t len)
 {
     struct res r = {0};
 
     out[0] = '\0';
-    if (fetch(e, w, q, 100, &r) < 0 || !r.id[0])
+    if (take_one(e, w, q, 100, &r) < 0 || !r.id[0])
         return r.status;
     snprintf(out, len, "%s", r.id);
-    if (start(e, w, out, &r) < 0 || r.start != RQ_START_OK)
+    if (r.start != RQ_START_OK)
         return -EPROTO;
     return ack(e, w, out, "completed", &r);
 }

@@ -33,7 +33,10 @@ struct env {
 struct res {
     int done, status;
     long long value;
-    char id[KEYS_ID_MAX + 1];
+    char id[KEYS_ID_MAX + 1];       /* the (first) id fetched */
+    char ids[8][KEYS_ID_MAX + 1];   /* every id of a fetch, in order */
+    size_t nfetched;
+    int started; /* the fetch's take script started the (first) job: start fields are set */
     struct rq_enqueued enq;
     enum rq_start_status start;
     enum rq_cancel_status cancel;
@@ -65,7 +68,7 @@ long long sync_int(struct env *e, const char *fmt, const char *a, const char *b)
 
 /* Callbacks: each stores what it got into the struct res (or inbox) given as arg. */
 void cb_enq(void *arg, int status, const struct rq_enqueued *en);
-void cb_fetch(void *arg, int status, const char *id);
+void cb_fetch(void *arg, int status, const struct rq_fetched *jobs, size_t n);
 void cb_start(void *arg, int status, const struct rq_started *s);
 void cb_int(void *arg, int status, long long v);
 void cb_job(void *arg, int status, const struct rq_job *j);
@@ -82,11 +85,16 @@ void on_msg(void *arg, const char *channel, const char *data, size_t len);
 int enqueue(struct env *e, struct rq *rq, const char *q, const char *spec, const char *idem,
             uint64_t maxd, struct res *r);
 int fetch(struct env *e, struct rq *rq, const char *q, uint64_t block, struct res *r);
+int fetch_n(struct env *e, struct rq *rq, const char *q, unsigned max, uint64_t block,
+            struct res *r);
+/* fetch one job and, when fetching did not start it (adopted or BLMOVEd), start it: r holds
+ * the id and the start either way. */
+int take_one(struct env *e, struct rq *rq, const char *q, uint64_t block, struct res *r);
 int start(struct env *e, struct rq *rq, const char *id, struct res *r);
 int ack(struct env *e, struct rq *rq, const char *id, const char *state, struct res *r);
 int get(struct env *e, const char *id, struct res *r);
 
-/* fetch + start + ack on w; returns the id fetched into out (empty when none). */
+/* take_one + ack on w; returns the id fetched into out (empty when none). */
 int run_one(struct env *e, struct rq *w, const char *q, char *out, size_t len);
 
 /* A client on e's server and queues; worker NULL for a producer. */

@@ -52,10 +52,8 @@ static void test_basic(struct tap *t, struct env *e)
     tap_ok(t, fetch(e, e->w1, "default", 1000, &r) == 0 && !strcmp(r.id, id), "fetch gets it");
     keys_processing(proc, sizeof(proc), "default", "w1");
     tap_ok(t, sync_int(e, "LLEN %s", proc, NULL) == 1, "id sits in w1's processing list");
-    tap_ok(t,
-           start(e, e->w1, id, &r) == 0 && r.start == RQ_START_OK && r.attempts == 1 &&
-               !strcmp(r.spec, "{\"x\":1}"),
-           "mark running: spec and attempts 1");
+    tap_ok(t, r.started && r.start == RQ_START_OK && r.attempts == 1 && !strcmp(r.spec, "{\"x\":1}"),
+           "a job waiting in the queue comes started: spec and attempts 1");
     tap_ok(t, get(e, id, &g) == 0 && !strcmp(g.state, "running") && !strcmp(g.worker, "w1"),
            "job is running on w1");
     tap_ok(t, ack(e, e->w1, id, "completed", &r) == 0 && r.value == 1, "ack answers 1");
@@ -117,6 +115,70 @@ static void test_fifo(struct tap *t, struct env *e)
     tap_ok(t, ok, "FIFO: 5 jobs come out in enqueue order");
 }
 
+/* take: several jobs per round trip, oldest first, already started; a job enqueued while
+ * the fetch blocks comes by BLMOVE, not started; adoption skips the ids the caller holds. */
+static void test_take(struct tap *t, struct env *e)
+{
+    struct res r = {0}, g = {0};
+    char ids[4][KEYS_ID_MAX + 1], lost[KEYS_ID_MAX + 1];
+    const char *held[1];
+    struct rq *w3;
+    redisReply *rep;
+    int i, ok = 1, closed = 0;
+
+    for (i = 0; i < 4; i++) {
+        enqueue(e, e->prod, "default", "{}", NULL, 0, &r);
+        snprintf(ids[i], sizeof(ids[i]), "%s", r.enq.id);
+    }
+    tap_ok(t, fetch_n(e, e->w1, "default", 3, 1000, &r) == 0 && r.nfetched == 3 && r.started,
+           "a fetch of up to 3 takes 3 jobs at once, started (%zu)", r.nfetched);
+    for (i = 0; i < 3; i++)
+        ok &= !strcmp(r.ids[i], ids[i]) && get(e, ids[i], &g) == 0 &&
+              !strcmp(g.state, "running") && !strcmp(g.worker, "w1") && g.attempts == 1;
+    tap_ok(t, ok, "oldest first, each running on w1 with attempts 1");
+    tap_ok(t, fetch_n(e, e->w1, "default", 3, 1000, &r) == 0 && r.nfetched == 1 &&
+                  !strcmp(r.id, ids[3]),
+           "the next fetch gets the one left");
+    for (i = 0; i < 4; i++)
+        ack(e, e->w1, ids[i], "completed", &r);
+
+    r.done = 0;
+    tap_ok(t, rq_fetch(e->w1, "default", 3, NULL, 0, 3000, cb_fetch, &r) == 0,
+           "a fetch on the empty queue blocks");
+    sleep_loop(e, 100);
+    enqueue(e, e->prod, "default", "{}", NULL, 0, &g);
+    tap_ok(t, wait_for(e, &r.done, 3000) && r.status == 0 && r.nfetched == 1 &&
+                  !strcmp(r.id, g.enq.id) && !r.started,
+           "a job enqueued meanwhile arrives by BLMOVE, not started");
+    tap_ok(t, start(e, e->w1, g.enq.id, &r) == 0 && r.start == RQ_START_OK && r.attempts == 1,
+           "rq_mark_running starts it: attempts 1");
+    ack(e, e->w1, g.enq.id, "completed", &r);
+
+    /* Two ids in a restarted w3's list: one it holds (runs), one whose fetch reply it lost. */
+    w3 = open_rq(e, "w3", 5000, 2);
+    wait_connected(e, w3);
+    enqueue(e, e->prod, "default", "{}", NULL, 0, &r);
+    snprintf(ids[0], sizeof(ids[0]), "%s", r.enq.id);
+    enqueue(e, e->prod, "default", "{}", NULL, 0, &r);
+    snprintf(lost, sizeof(lost), "%s", r.enq.id);
+    for (i = 0; i < 2; i++) {
+        rep = redisCommand(e->sync,
+                           "LMOVE runq:{default}:pending runq:{default}:processing:w3 RIGHT LEFT");
+        if (rep)
+            freeReplyObject(rep);
+    }
+    held[0] = ids[0];
+    r.done = 0;
+    tap_ok(t, rq_fetch(w3, "default", 2, held, 1, 100, cb_fetch, &r) == 0 &&
+                  wait_for(e, &r.done, 3000) && r.nfetched == 1 && !strcmp(r.id, lost) &&
+                  !r.started,
+           "adoption skips the held id and hands over the other one");
+    ack(e, w3, lost, "completed", &r);
+    ack(e, w3, ids[0], "completed", &r);
+    rq_close(w3, on_closed, &closed);
+    wait_for(e, &closed, 2000);
+}
+
 /* Two consumers, each chaining fetch -> start -> ack -> fetch until the queue is empty. */
 struct consumer {
     struct rq *rq;
@@ -126,13 +188,13 @@ struct consumer {
     int *nseen;
 };
 
-static void c_fetched(void *arg, int status, const char *id);
+static void c_fetched(void *arg, int status, const struct rq_fetched *jobs, size_t n);
 
 static void c_acked(void *arg, int status, long long v)
 {
     struct consumer *c = arg;
 
-    if (status < 0 || v != 1 || rq_fetch(c->rq, "default", 200, c_fetched, c) < 0) {
+    if (status < 0 || v != 1 || rq_fetch(c->rq, "default", 1, NULL, 0, 200, c_fetched, c) < 0) {
         c->errors++;
         c->done = 1;
     }
@@ -149,19 +211,23 @@ static void c_started(void *arg, int status, const struct rq_started *s)
     }
 }
 
-static void c_fetched(void *arg, int status, const char *id)
+static void c_fetched(void *arg, int status, const struct rq_fetched *jobs, size_t n)
 {
     struct consumer *c = arg;
 
-    if (status < 0 || !id) {
-        c->errors += status < 0;
+    if (status < 0 || n != 1) {
+        c->errors += status < 0 || n > 1;
         c->done = 1;
         return;
     }
-    snprintf(c->cur, sizeof(c->cur), "%s", id);
-    snprintf(c->seen[(*c->nseen)++], KEYS_ID_MAX + 1, "%s", id);
+    snprintf(c->cur, sizeof(c->cur), "%s", jobs[0].id);
+    snprintf(c->seen[(*c->nseen)++], KEYS_ID_MAX + 1, "%s", jobs[0].id);
     c->count++;
-    if (rq_mark_running(c->rq, id, c_started, c) < 0) {
+    if (jobs[0].started) {
+        c_started(c, 0, &jobs[0].s);
+        return;
+    }
+    if (rq_mark_running(c->rq, jobs[0].id, c_started, c) < 0) {
         c->errors++;
         c->done = 1;
     }
@@ -176,8 +242,8 @@ static void test_two_consumers(struct tap *t, struct env *e)
     a.nseen = b.nseen = &nseen;
     for (i = 0; i < 40; i++)
         enqueue(e, e->prod, "default", "{}", NULL, 0, &r);
-    rq_fetch(a.rq, "default", 200, c_fetched, &a);
-    rq_fetch(b.rq, "default", 200, c_fetched, &b);
+    rq_fetch(a.rq, "default", 1, NULL, 0, 200, c_fetched, &a);
+    rq_fetch(b.rq, "default", 1, NULL, 0, 200, c_fetched, &b);
     wait_for(e, &a.done, 10000);
     wait_for(e, &b.done, 10000);
     for (i = 0; i < nseen; i++) {
@@ -232,8 +298,7 @@ static void test_cancel_and_events(struct tap *t, struct env *e)
 
     enqueue(e, e->prod, "default", "{}", NULL, 0, &r);
     snprintf(id, sizeof(id), "%s", r.enq.id);
-    fetch(e, e->w1, "default", 1000, &r);
-    start(e, e->w1, id, &r);
+    take_one(e, e->w1, "default", 1000, &r);
     tap_ok(t,
            RUN(e, &r, rq_cancel(e->prod, id, cb_cancel, &r)) == 0 && r.cancel == RQ_CANCEL_RUNNING,
            "cancel of a running job -> running");
@@ -285,8 +350,10 @@ static void test_lifecycle(struct tap *t, struct env *e)
                sync_int(e, "SISMEMBER %s %s", KEYS_WORKERS, "w-auto") == 1,
            "automatic heartbeat keeps runq:worker:w-auto (ttl 300 ms) alive after 450 ms");
     r.done = 0;
-    tap_ok(t, rq_fetch(rq, "default", 10000, cb_fetch, &r) == 0, "fetch blocks on an empty queue");
-    tap_ok(t, rq_fetch(rq, "other", 10000, cb_fetch, &r) == -EBUSY, "a second fetch: -EBUSY");
+    tap_ok(t, rq_fetch(rq, "default", 1, NULL, 0, 10000, cb_fetch, &r) == 0,
+           "fetch blocks on an empty queue");
+    tap_ok(t, rq_fetch(rq, "other", 1, NULL, 0, 10000, cb_fetch, &r) == -EBUSY,
+           "a second fetch: -EBUSY");
     sleep_loop(e, 50);
     uv_update_time(&e->loop);
     t0 = uv_now(&e->loop);
@@ -313,7 +380,7 @@ static void test_release_and_delete(struct tap *t, struct env *e)
            "release it");
     tap_ok(t, sync_int(e, "LLEN %s", "runq:{other}:processing:w1", NULL) == 0 &&
                   get(e, first, &g) == 0 && !strcmp(g.state, "queued") && g.attempts == 0,
-           "it left the processing list, still queued, attempts unchanged");
+           "it left the processing list, queued again, its start undone (attempts 0)");
     tap_ok(t, fetch(e, e->w2, "other", 1000, &r) == 0 && !strcmp(r.id, first),
            "the released job is the next one fetched, before %s", second);
     r.done = 0;
@@ -324,7 +391,6 @@ static void test_release_and_delete(struct tap *t, struct env *e)
     tap_ok(t, rq_delete_finished(e->prod, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
                   r.value == -1 && get(e, first, &g) == 0,
            "a job that is not finished is not deleted (-1)");
-    start(e, e->w2, first, &r);
     ack(e, e->w2, first, "completed", &r);
     r.done = 0;
     tap_ok(t, rq_delete_finished(e->prod, first, cb_int, &r) == 0 && wait_for(e, &r.done, 5000) &&
@@ -350,6 +416,7 @@ int main(void)
         return tap_done(&t);
     test_basic(&t, e);
     test_fifo(&t, e);
+    test_take(&t, e);
     test_two_consumers(&t, e);
     test_cancel_and_events(&t, e);
     test_release_and_delete(&t, e);

@@ -25,9 +25,8 @@ static void die_with_job(struct tap *t, struct env *e, const char *name, const c
 
     wait_connected(e, w);
     RUN(e, &r, rq_heartbeat(w, cb_int, &r));
-    fetch(e, w, "default", 1000, &r);
-    tap_ok(t, !strcmp(r.id, id), "%s fetched the job", name);
-    start(e, w, id, &r);
+    take_one(e, w, "default", 1000, &r);
+    tap_ok(t, !strcmp(r.id, id) && r.start == RQ_START_OK, "%s fetched and started the job", name);
     rq_close(w, on_closed, &closed);
     wait_for(e, &closed, 2000);
     sleep_loop(e, 400); /* heartbeat ttl 300 ms */
@@ -131,7 +130,7 @@ static void test_restart(struct tap *t, struct env *e)
     uv_timer_init(&e->loop, &s->timer);
     s->timer.data = s;
     uv_timer_start(&s->timer, s_tick, 1, 1);
-    rq_fetch(e->w1, "default", 5000, cb_fetch, &r); /* blocked in BLMOVE across the crash */
+    rq_fetch(e->w1, "default", 1, NULL, 0, 5000, cb_fetch, &r); /* blocked in BLMOVE across the crash */
     sleep_loop(e, 300);
     tap_ok(t, redis_server_stop(&e->srv, SIGKILL) == 0, "redis-server killed (SIGKILL)");
     sub->subscribed = 0; /* set again by the confirmation after the restart */
@@ -194,10 +193,10 @@ static void test_adopt(struct tap *t, struct env *e)
            "job moved to w1's processing list without w1 hearing of it");
     if (rep)
         freeReplyObject(rep);
-    tap_ok(t, fetch(e, e->w1, "default", 100, &f) == 0 && !strcmp(f.id, r.enq.id),
-           "w1's next fetch adopts it");
+    tap_ok(t, fetch(e, e->w1, "default", 100, &f) == 0 && !strcmp(f.id, r.enq.id) && !f.started,
+           "w1's next fetch adopts it, not started yet");
     tap_ok(t,
-           start(e, e->w1, f.id, &f) == 0 && f.start == RQ_START_OK &&
+           start(e, e->w1, f.id, &f) == 0 && f.start == RQ_START_OK && f.attempts == 1 &&
                ack(e, e->w1, r.enq.id, "completed", &f) == 0 && f.value == 1,
            "and runs it");
     tap_ok(t, fetch(e, e->w1, "default", 100, &f) == 0 && !f.id[0], "then nothing is left");
@@ -244,15 +243,14 @@ static void test_same_name(struct tap *t, struct env *e)
     snprintf(id, sizeof(id), "%s", r.enq.id);
     for (round = 1; round <= 3; round++) {
         struct rq *w = open_rq(e, "w-same", 5000, 2);
-        struct res f = {0}, s = {0};
+        struct res f = {0};
         closed = 0;
         wait_connected(e, w);
-        fetch(e, w, "default", 200, &f);
-        start(e, w, f.id[0] ? f.id : id, &s);
+        take_one(e, w, "default", 200, &f);
         if (round < 3)
-            ok &= !strcmp(f.id, id) && s.start == RQ_START_OK && s.attempts == round;
+            ok &= !strcmp(f.id, id) && f.start == RQ_START_OK && f.attempts == round;
         else
-            ok &= !strcmp(f.id, id) && s.status == 0 && s.start == RQ_START_DEAD;
+            ok &= !strcmp(f.id, id) && f.status == 0 && f.start == RQ_START_DEAD;
         rq_close(w, on_closed, &closed); /* "crash": no ack */
         wait_for(e, &closed, 2000);
     }
