@@ -45,6 +45,7 @@ static const struct key_spec specs[] = {
     {"dispatcher.max_wait", K_DURATION, F(dispatcher.max_wait_ms), 0, HOUR, "60s"},
     {"redis.url", K_REDIS_URL, F(redis.url), 0, 0, "redis://127.0.0.1:6379/0"},
     {"postgres.url", K_PG_URL, F(postgres.url), 0, 0, "postgresql://runq@127.0.0.1:5432/runq"},
+    {"postgres.commit_interval", K_DURATION, F(postgres.commit_interval_ms), 0, SEC, "10ms"},
     {"worker.slots", K_UINT, F(worker.slots), 1, CONFIG_MAX_SLOTS, "2"},
     {"worker.heartbeat", K_DURATION, F(worker.heartbeat_ms), 1, HOUR, "5s"},
     {"worker.heartbeat_ttl", K_DURATION, F(worker.heartbeat_ttl_ms), 1, DAY, "20s"},

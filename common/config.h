@@ -50,6 +50,7 @@ struct runq_config {
     } redis;
     struct {
         char url[CONFIG_URL_MAX]; /* postgresql://... or postgres://... */
+        uint64_t commit_interval_ms; /* a worker's result statements start this far apart */
     } postgres;
     struct {
         uint32_t slots; /* 1..CONFIG_MAX_SLOTS */

@@ -17,21 +17,40 @@
 static const char *const statuses[] = {"queued", "running",   "completed",
                                        "failed", "cancelled", NULL};
 
+/* What a finished row's conflict does (both upserts): a newer or the same attempt replaces
+ * the row, an older one changes nothing; created_at keeps its first value. */
+#define UPSERT_CONFLICT                                                                            \
+    "ON CONFLICT (id) DO UPDATE SET\n"                                                             \
+    "    queue = EXCLUDED.queue, language = EXCLUDED.language, status = EXCLUDED.status,\n"        \
+    "    priority = EXCLUDED.priority, attempts = EXCLUDED.attempts, worker = EXCLUDED.worker,\n"  \
+    "    spec_summary = EXCLUDED.spec_summary, result = EXCLUDED.result,\n"                        \
+    "    started_at = coalesce(EXCLUDED.started_at, j.started_at),\n"                              \
+    "    finished_at = EXCLUDED.finished_at, metadata = EXCLUDED.metadata\n"                       \
+    "WHERE j.attempts <= EXCLUDED.attempts\n"                                                      \
+    "RETURNING id, attempts, status"
+
 static const char upsert_sql[] =
     "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
     "    spec_summary, result, created_at, started_at, finished_at, metadata)\n"
     "VALUES ($1, $2, $3, $4, $5::smallint, $6::int, $7, coalesce($8::jsonb, '{}'::jsonb),\n"
     "    $9::jsonb, coalesce(" TS(10) ", now()), " TS(11) ", " TS(
-        12) ", $13::jsonb)\n"
-            "ON CONFLICT (id) DO UPDATE SET\n"
-            "    queue = EXCLUDED.queue, language = EXCLUDED.language, status = EXCLUDED.status,\n"
-            "    priority = EXCLUDED.priority, attempts = EXCLUDED.attempts, worker = "
-            "EXCLUDED.worker,\n"
-            "    spec_summary = EXCLUDED.spec_summary, result = EXCLUDED.result,\n"
-            "    started_at = coalesce(EXCLUDED.started_at, j.started_at),\n"
-            "    finished_at = EXCLUDED.finished_at, metadata = EXCLUDED.metadata\n"
-            "WHERE j.attempts <= EXCLUDED.attempts\n"
-            "RETURNING id, attempts, status";
+        12) ", $13::jsonb)\n" UPSERT_CONFLICT;
+
+/* One fixed text and one parameter whatever n: no text to assemble per batch, and the rows
+ * travel as one jsonb value instead of 13 text parameters each. ORDER BY r.id: every batch
+ * takes its row locks in the same order. Times as in TS(), NULL staying NULL. */
+static const char batch_sql[] =
+    "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
+    "    spec_summary, result, created_at, started_at, finished_at, metadata)\n"
+    "SELECT r.id, r.queue, r.language, r.status, r.priority, r.attempts, r.worker,\n"
+    "    coalesce(r.spec_summary, '{}'::jsonb), r.result,\n"
+    "    coalesce('epoch'::timestamptz + r.created_us * interval '1 microsecond', now()),\n"
+    "    'epoch'::timestamptz + r.started_us * interval '1 microsecond',\n"
+    "    'epoch'::timestamptz + r.finished_us * interval '1 microsecond', r.metadata\n"
+    "FROM jsonb_to_recordset($1::jsonb) AS r(id text, queue text, language text, status text,\n"
+    "    priority smallint, attempts int, worker text, spec_summary jsonb, result jsonb,\n"
+    "    metadata jsonb, created_us bigint, started_us bigint, finished_us bigint)\n"
+    "ORDER BY r.id\n" UPSERT_CONFLICT;
 
 static const char running_sql[] =
     "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
@@ -158,19 +177,97 @@ static int finish(struct results_query *q, int r)
     return r < 0 ? r : 0;
 }
 
+static int final_status(const char *status)
+{
+    return results_status_valid(status) && strcmp(status, "queued") != 0 &&
+           strcmp(status, "running") != 0;
+}
+
 int results_sql_upsert_finished(const struct results_job *j, struct results_query *q)
 {
     int r;
 
     memset(q, 0, sizeof(*q));
-    if (!job_valid(j) || !results_status_valid(j->status) || strcmp(j->status, "queued") == 0 ||
-        strcmp(j->status, "running") == 0)
+    if (!job_valid(j) || !final_status(j->status))
         return -EINVAL;
     if ((r = add_job_head(q, j)) < 0 || (r = add_param(q, j->result)) < 0 ||
         (r = add_time(q, j->created_us)) < 0 || (r = add_time(q, j->started_us)) < 0 ||
         (r = add_time(q, j->finished_us)) < 0 || (r = add_param(q, j->metadata)) < 0)
         return finish(q, r);
     q->sql = strdup(upsert_sql);
+    return finish(q, q->sql ? 0 : -ENOMEM);
+}
+
+/* JSON text (NULL allowed) as a value: a new reference, json_null() for NULL, NULL when the
+ * text is not JSON. JSON_DECODE_ANY: metadata may be any value, not only an object. */
+static json_t *json_value(const char *text)
+{
+    return text ? json_loads(text, JSON_DECODE_ANY, NULL) : json_null();
+}
+
+static json_t *json_time(int64_t us)
+{
+    return us ? json_integer((json_int_t)us) : json_null();
+}
+
+/* One row as the recordset's object. Returns a new reference, or NULL with *err set. */
+static json_t *batch_row(const struct results_job *j, int *err)
+{
+    json_t *o;
+
+    *err = -EINVAL;
+    if (!job_valid(j) || !final_status(j->status))
+        return NULL;
+    /* "o" steals a reference and fails the pack on NULL: a NULL here is invalid text (or
+     * ENOMEM, which json_loads does not tell apart). Strings must be UTF-8 (PostgreSQL's
+     * too): json_pack refuses the rest. */
+    o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "id", j->id,
+                  "queue", j->queue, "language", j->language, "status", j->status, "priority",
+                  j->priority, "attempts", j->attempts, "worker", j->worker, "spec_summary",
+                  json_value(j->spec_summary), "result", json_value(j->result), "metadata",
+                  json_value(j->metadata), "created_us", json_time(j->created_us), "started_us",
+                  json_time(j->started_us), "finished_us", json_time(j->finished_us));
+    if (o)
+        *err = 0;
+    return o;
+}
+
+int results_sql_check_finished(const struct results_job *j)
+{
+    int r;
+
+    json_decref(batch_row(j, &r));
+    return r;
+}
+
+int results_sql_upsert_batch(const struct results_job *rows, size_t n, struct results_query *q)
+{
+    json_t *arr;
+    char *text = NULL;
+    int r = 0;
+
+    memset(q, 0, sizeof(*q));
+    if (!rows || n < 1 || n > RESULTS_BATCH_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < i; k++)
+            if (rows[i].id && rows[k].id && strcmp(rows[i].id, rows[k].id) == 0)
+                return -EINVAL;
+    if (!(arr = json_array()))
+        return -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        json_t *o = batch_row(&rows[i], &r);
+
+        if (o && json_array_append_new(arr, o) < 0)
+            r = -ENOMEM;
+    }
+    if (r == 0 && !(text = json_dumps(arr, JSON_COMPACT)))
+        r = -ENOMEM;
+    json_decref(arr);
+    if (r < 0)
+        return r;
+    q->params[q->nparams++] = text;
+    q->sql = strdup(batch_sql);
     return finish(q, q->sql ? 0 : -ENOMEM);
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* results_sql: the SQL the fleet runs against the jobs table (common/migrations.c), as text
  * plus string parameters ready for PQsendQueryParams (db_query in worker/db.h).
- * Does: idempotent upsert of a finished job (an older attempt never overwrites a newer one),
- * mark running, history with filters and keyset pagination (cursor = created_at + id), per-
- * language stats (counts, result status mix, wall_ms percentiles), delete; a job's summary.
+ * Does: idempotent upsert of a finished job, alone or up to RESULTS_BATCH_MAX in one
+ * statement (an older attempt never overwrites a newer one), mark running, history with
+ * filters and keyset pagination (cursor = created_at + id), per-language stats (counts,
+ * result status mix, wall_ms percentiles), delete; a job's summary.
  * Must not: talk to PostgreSQL, include libpq, or put a caller's value into SQL text: every
  * value travels as a parameter; the text is assembled from constant fragments and "$n". */
 #ifndef RUNQ_WORKER_RESULTS_SQL_H
@@ -55,6 +56,31 @@ struct results_job {
  * created_at keeps its first value. Returns (RETURNING) one row "id, attempts, status" when
  * written, no row when an older attempt was refused. 0, -EINVAL (bad field) or -ENOMEM. */
 int results_sql_upsert_finished(const struct results_job *j, struct results_query *q);
+
+/* Rows per results_sql_upsert_batch statement: bounds the parameter's size and the time the
+ * statement holds its row locks. */
+#define RESULTS_BATCH_MAX 64
+
+/* 0 when results_sql_upsert_batch accepts j as a row: the fields results_sql_upsert_finished
+ * checks, a final status, and spec_summary/result/metadata that are NULL or valid JSON text
+ * (UTF-8, no \u0000). -EINVAL otherwise. Parses the JSON: a writer validates a row once, when
+ * it takes it, so that a batch cannot fail later for one row's text. */
+int results_sql_check_finished(const struct results_job *j);
+
+/* results_sql_upsert_finished for n rows (1..RESULTS_BATCH_MAX) in ONE statement, hence one
+ * transaction and one commit: the same per-row rules (newer attempt wins, same attempt is an
+ * idempotent replay, created_at keeps its first value, started_at is kept when NULL). The one
+ * parameter $1 is a JSON array of row objects {"id", "queue", "language", "status",
+ * "priority", "attempts", "worker", "spec_summary", "result", "metadata", "created_us",
+ * "started_us", "finished_us"}: JSON fields as JSON values (not strings), unknown times as
+ * null. RETURNING "id, attempts, status" per row written (none for refused older attempts).
+ * Rows are inserted in id order, so two workers' batches over the same ids wait for each
+ * other instead of deadlocking. Unlike the single upsert, JSON text "null" is stored as SQL
+ * NULL (spec_summary: {}): jsonb_to_recordset reads a JSON null as NULL. Returns 0, -EINVAL
+ * (n out of range, a row results_sql_check_finished refuses, or an id twice: ON CONFLICT
+ * cannot update a row twice in one statement) or -ENOMEM (jansson's own allocation failures
+ * while parsing read as -EINVAL). */
+int results_sql_upsert_batch(const struct results_job *rows, size_t n, struct results_query *q);
 
 /* Marks a job running (status must be "running"; started_us 0 = now()): inserts it, or
  * updates it when the stored attempt is older, or the same attempt still queued/running (a

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "db.h"
+#include "result_writer.h"
 #include "job.h"
 #include "job_plan.h"
 #include "keys.h"
@@ -188,14 +188,12 @@ static void ack(struct job_run *job)
     free(text);
 }
 
-static void on_stored(struct db *db, const struct db_result *r, void *data)
+static void on_stored(int status, void *data)
 {
     struct job_run *job = data;
 
-    (void)db;
-    if (r->status < 0) {
-        fprintf(stderr, "runq-worker: %s: storing the result: %s\n", job->id,
-                r->message ? r->message : strerror(-r->status));
+    if (status < 0) {
+        fprintf(stderr, "runq-worker: %s: storing the result: %s\n", job->id, strerror(-status));
         retry(job, store, RETRY_MIN_MS);
         return;
     }
@@ -203,6 +201,7 @@ static void on_stored(struct db *db, const struct db_result *r, void *data)
     ack(job);
 }
 
+/* The row goes out with whatever other results are waiting: one commit for all of them. */
 static void store(struct job_run *job)
 {
     char *result = json_dumps(job->result, JSON_COMPACT);
@@ -219,13 +218,8 @@ static void store(struct job_run *job)
         .result = result, .metadata = metadata, .created_us = (int64_t)job->created_ms * 1000,
         .started_us = job->started_us, .finished_us = job->finished_us,
     };
-    struct results_query q;
-    int r = results_sql_upsert_finished(&row, &q);
+    int r = result_writer_put(job->env->writer, &row, on_stored, job);
 
-    if (r == 0) {
-        r = db_query(job->env->db, q.sql, q.nparams, (const char *const *)q.params, on_stored, job);
-        results_query_free(&q);
-    }
     free(result);
     free(summary_text);
     free(metadata);

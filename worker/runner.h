@@ -14,7 +14,7 @@
 #include "languages.h"
 
 struct rq;
-struct db;
+struct result_writer;
 struct slot_pool;
 struct job_run;
 
@@ -24,7 +24,7 @@ struct runner_env {
     const struct runq_config *cfg;
     const struct languages *languages;
     struct rq *rq;
-    struct db *db;
+    struct result_writer *writer; /* finished jobs to PostgreSQL, batched */
     struct slot_pool *pool;
     const char *worker; /* this worker's name */
     /* Called once per job when it is over (acknowledged, skipped or abandoned). */

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "keys.h"
 #include "languages.h"
+#include "result_writer.h"
 #include "rq.h"
 #include "runner.h"
 #include "slot_pool.h"
@@ -24,17 +25,19 @@
 extern char **environ;
 
 #define FETCH_BLOCK_MS 1000
-/* Per slot: one job running and one fetched ahead (so a slot coming free starts the next job
- * at once, not after two Redis round trips) ... */
-#define SANDBOXED_PER_SLOT 2
-/* ... and as many again being stored and acknowledged while the next ones run. */
-#define HELD_PER_SLOT 4
+/* Per slot: one job running and up to two fetched ahead, so a slot coming free starts the
+ * next job at once while the next fetch is still in Redis ... */
+#define SANDBOXED_PER_SLOT 3
+/* ... and more being stored and acknowledged while the next ones run (results wait up to
+ * postgres.commit_interval to share a commit). */
+#define HELD_PER_SLOT 16
 
 struct worker {
     uv_loop_t *loop;
     struct runq_config cfg;
     struct languages languages;
     struct runner_env env;
+    struct db *db;
     char name[KEYS_WORKER_MAX + 1];
     const char *queues[CONFIG_MAX_QUEUES];
     struct job_run *jobs[HELD_PER_SLOT * CONFIG_MAX_SLOTS];
@@ -117,8 +120,8 @@ static void on_fetch(void *arg, int status, const struct rq_fetched *jobs, size_
 
 /* Jobs still needing the sandbox stay within SANDBOXED_PER_SLOT per slot, so a job's next
  * step soon finds a slot; all held jobs within HELD_PER_SLOT per slot. A fetch waits until
- * no more jobs than slots need the sandbox, so it takes a slot's worth at once: one round
- * trip and one disk write in Redis for several jobs. */
+ * at most one job per slot waits for a slot, so it takes at least a slot's worth at once:
+ * one round trip and one disk write in Redis for several jobs. */
 static void maybe_fetch(struct worker *w)
 {
     const char *held[HELD_PER_SLOT * CONFIG_MAX_SLOTS];
@@ -128,7 +131,7 @@ static void maybe_fetch(struct worker *w)
     want = SANDBOXED_PER_SLOT * w->cfg.worker.slots;
     room = HELD_PER_SLOT * w->cfg.worker.slots;
     if (w->fetching || w->draining || w->closing || !w->migrated ||
-        w->sandboxed > w->cfg.worker.slots || w->active >= room)
+        w->sandboxed > 2 * w->cfg.worker.slots || w->active >= room)
         return;
     want -= w->sandboxed;
     if (want > room - w->active)
@@ -180,7 +183,7 @@ static void on_remigrate(uv_timer_t *t)
 {
     struct worker *w = t->data;
 
-    if (!w->closing && db_migrate(w->env.db, on_migrated, w) < 0)
+    if (!w->closing && db_migrate(w->db, on_migrated, w) < 0)
         uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
 }
 
@@ -214,7 +217,8 @@ static void on_rq_closed(void *data)
 {
     struct worker *w = data;
 
-    db_close(w->env.db, on_db_closed, w);
+    result_writer_free(w->env.writer);
+    db_close(w->db, on_db_closed, w);
 }
 
 static void on_pool_closed(void *data)
@@ -371,12 +375,14 @@ static int start(struct worker *w, const struct options *o)
                                     w->cfg.sandbox.uid_base, w->cfg.sandbox.cgroup, binds,
                                     w->cfg.sandbox.nbinds};
     if ((r = rq_open(w->loop, &ro, &w->env.rq)) < 0 ||
-        (r = db_open(w->loop, w->cfg.postgres.url, NULL, &w->env.db)) < 0 ||
+        (r = db_open(w->loop, w->cfg.postgres.url, NULL, &w->db)) < 0 ||
+        (r = result_writer_new(w->loop, w->db, w->cfg.postgres.commit_interval_ms,
+                               &w->env.writer)) < 0 ||
         (r = slot_pool_new(w->loop, &po, &w->env.pool)) < 0)
         return r;
     if (keys_control(control, sizeof(control), w->name) == 0)
         (void)rq_subscribe(w->env.rq, control, 0, on_control, w);
-    if (db_migrate(w->env.db, on_migrated, w) < 0)
+    if (db_migrate(w->db, on_migrated, w) < 0)
         uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
     uv_timer_start(&w->recover, on_recover_tick, w->cfg.worker.heartbeat_ttl_ms,
                    w->cfg.worker.heartbeat_ttl_ms);

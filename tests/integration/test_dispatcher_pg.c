@@ -215,14 +215,14 @@ static void test_sse(struct ctx *x)
            "SSE: 200 text/event-stream, snapshot of the queued job first (%d %s)", s.r.status,
            s.r.body);
     tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, id),
-           "fake worker marks it running");
-    tap_ok(t, wk_publish(x, id, "started") == 0, "... publishes started");
+           "fake worker takes it (the start publishes started)");
+    tap_ok(t, wk_publish(x, id, "output") == 0, "... publishes an output event");
     tap_ok(t, fake_worker_ack(&x->wk, id, ACK_RESULT) == 0,
            "... and acks it completed (finished event)");
     tap_ok(t, http_client_sse_until(&s, NULL, 5000), "the stream ends after finished");
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 1);
-    tap_ok(t, !strcmp(names, "snapshot,started,finished,") && ids_ok,
-           "events in order with ids 1, 2, 3: %s", names);
+    tap_ok(t, !strcmp(names, "snapshot,started,output,finished,") && ids_ok,
+           "events in order with ids 1, 2, 3, 4: %s", names);
     tap_ok(t, strstr(s.r.body, "\"state\":\"completed\"") != NULL, "finished carries the state");
     http_client_sse_close(&s);
 

@@ -299,6 +299,10 @@ static void test_cancel_and_events(struct tap *t, struct env *e)
     enqueue(e, e->prod, "default", "{}", NULL, 0, &r);
     snprintf(id, sizeof(id), "%s", r.enq.id);
     take_one(e, e->w1, "default", 1000, &r);
+    snprintf(want, sizeof(want), "{\"id\":\"%s\",\"event\":\"started\"}", id);
+    tap_ok(t, wait_for(e, &ev.got, 3000) && !strcmp(ev.data, want),
+           "the start published %s", ev.data);
+    ev.got = 0;
     tap_ok(t,
            RUN(e, &r, rq_cancel(e->prod, id, cb_cancel, &r)) == 0 && r.cancel == RQ_CANCEL_RUNNING,
            "cancel of a running job -> running");

@@ -8,7 +8,8 @@
  *  3. PostgreSQL stopped while jobs run: they stay unacknowledged (running) until it is back,
  *     then are stored once and acknowledged;
  *  4. two workers on one queue: 20 jobs, each done once, by both workers;
- *  5. SIGTERM with a running job: it completes, nothing new is fetched, exit 0 in the grace.
+ *  5. SIGTERM with running jobs: they complete, jobs fetched ahead that never ran go back to
+ *     the queue at once (their start undone), nothing new is fetched, exit 0 in the grace.
  * Worker slots 60-65 only (sandbox uids 60060-60065); other tests use 0-59. */
 #include <errno.h>
 #include <signal.h>
@@ -304,8 +305,9 @@ static int where_queued(struct fx *f, const char *id, const char *worker, long l
     return pend >= 0 ? 1 : proc >= 0 ? 2 : 0;
 }
 
-/* 5. SIGTERM with a running job: it completes, nothing new is started, exit 0 in the grace.
- * A job queued 0.3 s after the signal may still be taken by the BLMOVE that was blocked
+/* 5. SIGTERM with running jobs: they complete, nothing new is started, exit 0 in the grace.
+ * Two jobs fetched ahead (both slots busy) go back to the pending list at once, as queued
+ * with attempts 0: they never ran. A job queued 0.3 s after the signal may still be taken by the BLMOVE that was blocked
  * when it came (rq cannot call that back): it must not be started, and is left to recovery.
  * A job queued after that BLMOVE's block (1 s) must stay in the pending list. */
 static void test_drain(struct tap *t, struct fx *f, pid_t w)
@@ -314,26 +316,38 @@ static void test_drain(struct tap *t, struct fx *f, pid_t w)
                                              "the drained worker's processing list"};
     struct wctx *c = &f->c;
     char id[KEYS_ID_MAX + 1], early[KEYS_ID_MAX + 1], late[KEYS_ID_MAX + 1], name[64] = "";
-    int status = 0, exited, ok, w_early, w_late;
-    long long att_early, att_late;
+    char id2[KEYS_ID_MAX + 1], ahead[2][KEYS_ID_MAX + 1];
+    int status = 0, exited, ok, w_early, w_late, w_ahead[2];
+    long long att_early, att_late, att_ahead[2];
     double t0, t_done, t_exit;
     pid_t w3;
 
-    ok = submit_sleep(f, "3", id) == 0 && wu_wait_state(c, id, "running", 20000);
-    tap_ok(t, ok, "drain: a 3 s job runs");
+    ok = submit_sleep(f, "3", id) == 0 && submit_sleep(f, "3", id2) == 0 &&
+         wu_wait_state(c, id, "running", 20000) && wu_wait_state(c, id2, "running", 20000);
+    tap_ok(t, ok, "drain: two 3 s jobs run (both slots)");
     snprintf(name, sizeof(name), "%s", c->worker);
+    ok = submit_sleep(f, "0", ahead[0]) == 0 && submit_sleep(f, "0", ahead[1]) == 0 &&
+         wu_wait_state(c, ahead[0], "running", 5000) && wu_wait_state(c, ahead[1], "running", 5000);
+    tap_ok(t, ok, "drain: two more jobs are fetched ahead (started in Redis, waiting for a slot)");
     wu_sleep(c, 300);
     t0 = now_s();
     kill(w, SIGTERM);
+    ok = wu_wait_state(c, ahead[0], "queued", 1000) && wu_wait_state(c, ahead[1], "queued", 1000);
+    w_ahead[0] = where_queued(f, ahead[0], name, &att_ahead[0]);
+    w_ahead[1] = where_queued(f, ahead[1], name, &att_ahead[1]);
+    tap_ok(t, ok && w_ahead[0] == 1 && w_ahead[1] == 1,
+           "drain: within 1 s of SIGTERM both are back in the pending list, queued, attempts "
+           "%lld and %lld, while the running jobs go on", att_ahead[0], att_ahead[1]);
     wu_sleep(c, 300); /* the worker has taken the signal; its blocked BLMOVE may not be over */
     ok = submit_sleep(f, "0", early) == 0;
     wu_sleep(c, 1500); /* any BLMOVE sent before the signal is over */
     ok = ok && submit_sleep(f, "0", late) == 0;
     tap_ok(t, ok, "drain: SIGTERM; a job is queued 0.3 s after it, another 1.8 s after it");
     ok = wu_wait_state(c, id, "completed", 15000) && strstr(c->text, "\"stdout\":\"done\\n\"") &&
-         row_is(f, id, "1|1|1|completed|completed|");
+         row_is(f, id, "1|1|1|completed|completed|") && wu_wait_state(c, id2, "completed", 15000) &&
+         row_is(f, id2, "1|1|1|completed|completed|");
     t_done = now_s() - t0;
-    tap_ok(t, ok, "drain: the running job completes, stored once and acknowledged, %.1f s after SIGTERM",
+    tap_ok(t, ok, "drain: both running jobs complete, stored once and acknowledged, %.1f s after SIGTERM",
            t_done);
     exited = reap(f, w, &status, 12000);
     t_exit = now_s() - t0;
@@ -354,7 +368,11 @@ static void test_drain(struct tap *t, struct fx *f, pid_t w)
     ok = w3 > 0 && wu_wait_state(c, late, "completed", 30000) && c->attempts == 1 &&
          wu_wait_state(c, early, "completed", 30000) && c->attempts == 1 &&
          row_is(f, late, "1|1|1|completed|completed|") && row_is(f, early, "1|1|1|completed|completed|");
-    tap_ok(t, ok, "drain: a new worker then runs both exactly once, attempts 1, within %.1f s", now_s() - t0);
+    for (int i = 0; i < 2; i++)
+        ok = ok && wu_wait_state(c, ahead[i], "completed", 30000) && c->attempts == 1 &&
+             row_is(f, ahead[i], "1|1|1|completed|completed|");
+    tap_ok(t, ok, "drain: a new worker then runs all four exactly once, attempts 1, within %.1f s",
+           now_s() - t0);
     kill(w3, SIGTERM);
     ok = reap(f, w3, &status, 10000) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     tap_ok(t, ok, "drain: which exits 0 on SIGTERM");

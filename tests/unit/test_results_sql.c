@@ -3,7 +3,9 @@
  * a caller's value never reaches the SQL text), cursors, the job summary, the migration list
  * and script, and db_backoff_delay_ms. No server. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,161 @@ static void test_upsert(struct tap *t)
     results_query_free(&q);
     j.status = "completed";
     tap_ok(t, results_sql_mark_running(&j, &q) == -EINVAL, "mark running needs \"running\"");
+}
+
+/* The batch's one parameter, parsed. */
+static json_t *batch_param(const struct results_query *q)
+{
+    return q->nparams == 1 && q->params[0] ? json_loads(q->params[0], 0, NULL) : NULL;
+}
+
+static int jstr_is(const json_t *o, const char *key, const char *want)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+
+    return v && strcmp(v, want) == 0;
+}
+
+static int jint_is(const json_t *o, const char *key, json_int_t want)
+{
+    json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) && json_integer_value(v) == want;
+}
+
+static void test_batch(struct tap *t)
+{
+    static const char *const bad_json[] = {
+        "{", "nope", "{} x", "\"a\\u0000b\"", "{\"a\": 1e999}", "\"\xff\"", NULL};
+    struct results_job rows[RESULTS_BATCH_MAX + 1], j;
+    char ids[RESULTS_BATCH_MAX + 1][16];
+    struct results_query q, q1;
+    json_t *arr, *o;
+    int all = 1;
+
+    rows[0] = job();
+    rows[1] = job();
+    rows[1].id = "second";
+    rows[1].status = "cancelled";
+    rows[1].worker = rows[1].spec_summary = rows[1].result = NULL;
+    rows[1].metadata = "\"just a string\"";
+    rows[1].created_us = rows[1].finished_us = 0;
+    rows[1].started_us = 2000;
+    tap_ok(t, results_sql_upsert_batch(rows, 2, &q) == 0 && q.nparams == 1 && q.sql,
+           "batch builds: one statement, one parameter");
+    tap_ok(t,
+           sql_clean(&q) && strstr(q.sql, "jsonb_to_recordset($1::jsonb)") &&
+               strstr(q.sql, "ON CONFLICT (id) DO UPDATE") &&
+               strstr(q.sql, "WHERE j.attempts <= EXCLUDED.attempts") &&
+               strstr(q.sql, "coalesce(EXCLUDED.started_at, j.started_at)") &&
+               !strstr(q.sql, "created_at = EXCLUDED") &&
+               strstr(q.sql, "RETURNING id, attempts, status") && strstr(q.sql, "ORDER BY r.id") &&
+               !strstr(q.sql, "$2"),
+           "batch SQL: the upsert's rules, rows from $1 only, no caller value in the text");
+    arr = batch_param(&q);
+    o = json_array_get(arr, 0);
+    tap_ok(t, json_is_array(arr) && json_array_size(arr) == 2 && json_object_size(o) == 13,
+           "the parameter is a JSON array of 13-key objects");
+    tap_ok(t,
+           jstr_is(o, "id", rows[0].id) && jstr_is(o, "queue", rows[0].queue) &&
+               jstr_is(o, "language", rows[0].language) && jstr_is(o, "status", "completed") &&
+               jint_is(o, "priority", 3) && jint_is(o, "attempts", 2) &&
+               jstr_is(o, "worker", rows[0].worker) && jint_is(o, "created_us", 1000) &&
+               json_is_null(json_object_get(o, "started_us")) && jint_is(o, "finished_us", 3000),
+           "row 0: strings, numbers, an unknown time as null");
+    tap_ok(t,
+           jstr_is(json_object_get(o, "spec_summary"), "s", SENTINEL) &&
+               jstr_is(json_object_get(o, "result"), "r", SENTINEL) &&
+               jstr_is(json_object_get(o, "metadata"), "m", SENTINEL),
+           "JSON fields are JSON values (objects), not strings");
+    o = json_array_get(arr, 1);
+    tap_ok(t,
+           jstr_is(o, "id", "second") && jstr_is(o, "status", "cancelled") &&
+               json_is_null(json_object_get(o, "worker")) &&
+               json_is_null(json_object_get(o, "spec_summary")) &&
+               json_is_null(json_object_get(o, "result")) &&
+               jstr_is(o, "metadata", "just a string") &&
+               json_is_null(json_object_get(o, "created_us")) && jint_is(o, "started_us", 2000) &&
+               json_is_null(json_object_get(o, "finished_us")),
+           "row 1: NULL fields and 0 times are null, metadata may be any JSON value");
+    json_decref(arr);
+
+    for (int i = 0; i <= RESULTS_BATCH_MAX; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "b-%d", i);
+        rows[i] = job();
+        rows[i].id = ids[i];
+    }
+    tap_ok(t,
+           results_sql_upsert_batch(rows, RESULTS_BATCH_MAX, &q1) == 0 &&
+               (arr = batch_param(&q1)) && json_array_size(arr) == RESULTS_BATCH_MAX,
+           "RESULTS_BATCH_MAX (%d) rows in one parameter", RESULTS_BATCH_MAX);
+    json_decref(arr);
+    tap_ok(t, q1.sql && q.sql && strcmp(q1.sql, q.sql) == 0,
+           "the SQL text is the same whatever n (one prepared shape)");
+    results_query_free(&q);
+    results_query_free(&q1);
+    tap_ok(t,
+           results_sql_upsert_batch(rows, RESULTS_BATCH_MAX + 1, &q) == -EINVAL && !q.sql &&
+               q.nparams == 0 && results_sql_upsert_batch(rows, 0, &q) == -EINVAL &&
+               results_sql_upsert_batch(NULL, 1, &q) == -EINVAL,
+           "n outside 1..RESULTS_BATCH_MAX is refused");
+    rows[7].id = ids[3];
+    tap_ok(t, results_sql_upsert_batch(rows, 10, &q) == -EINVAL && !q.sql,
+           "an id twice in one batch is refused (ON CONFLICT cannot touch a row twice)");
+    tap_ok(t, results_sql_upsert_batch(rows, 3, &q) == 0, "... the rows before it build");
+    results_query_free(&q);
+    rows[7].id = ids[7];
+
+    for (int i = 0; bad_json[i]; i++) {
+        for (int f = 0; f < 3; f++) {
+            j = job();
+            *(f == 0 ? &j.spec_summary : f == 1 ? &j.result : &j.metadata) = bad_json[i];
+            rows[5] = j;
+            rows[5].id = ids[5];
+            all &= results_sql_upsert_batch(rows, 8, &q) == -EINVAL && !q.sql &&
+                   results_sql_check_finished(&j) == -EINVAL;
+        }
+    }
+    tap_ok(t, all,
+           "invalid JSON text in any JSON field (or \\u0000, overflow, bad UTF-8): -EINVAL");
+    rows[5] = job();
+    rows[5].id = ids[5];
+    all = 1;
+    for (int k = 0; k < 8; k++) {
+        j = job();
+        switch (k) {
+        case 0:
+            j.status = "running";
+            break;
+        case 1:
+            j.status = "queued";
+            break;
+        case 2:
+            j.status = "done";
+            break;
+        case 3:
+            j.id = "";
+            break;
+        case 4:
+            j.priority = 10;
+            break;
+        case 5:
+            j.attempts = -1;
+            break;
+        case 6:
+            j.queue = NULL;
+            break;
+        default:
+            j.id = "bad\xff";
+            break;
+        }
+        rows[2] = j;
+        all &= results_sql_upsert_batch(rows, 4, &q) == -EINVAL && !q.sql &&
+               results_sql_check_finished(&j) == -EINVAL;
+    }
+    tap_ok(t, all, "a row the single upsert refuses (or with bad UTF-8) fails the batch");
+    j = job();
+    tap_ok(t, results_sql_check_finished(&j) == 0, "results_sql_check_finished accepts a good row");
 }
 
 static void test_history(struct tap *t)
@@ -315,6 +472,7 @@ int main(void)
     struct tap t = {0};
 
     test_upsert(&t);
+    test_batch(&t);
     test_history(&t);
     test_cursor(&t);
     test_stats_delete(&t);
