@@ -32,6 +32,7 @@
 #define KEYS_NAME_MAX (32 + KEYS_QUEUE_MAX + KEYS_IDEM_MAX + KEYS_WORKER_MAX)
 
 #define KEYS_WORKERS "runq:workers"
+#define KEYS_LANGUAGES "runq:languages" /* hash: language -> what its version command printed */
 #define KEYS_RECOVER_LOCK "runq:recover-lock"
 #define KEYS_CONTROL_PREFIX "runq:control:"
 

@@ -188,18 +188,45 @@ static json_t *str_array(char *const *v)
     return a;
 }
 
+/* The configured languages with what the workers' runtimes answered to their version
+ * commands (lang_probe); "version" is null until a worker has probed, or when Redis is away:
+ * the list itself never depends on Redis. */
+static void on_versions(void *arg, int status, const char *const *names,
+                        const char *const *versions, size_t n)
+{
+    struct op *op = arg;
+    const struct languages *langs = op->r->langs;
+    json_t *a = json_array();
+    size_t i, k;
+
+    for (i = 0; a && i < langs->count; i++) {
+        const struct language *l = &langs->items[i];
+        const char *version = NULL;
+        for (k = 0; status == 0 && k < n && !version; k++)
+            if (strcmp(names[k], l->name) == 0)
+                version = versions[k];
+        json_array_append_new(
+            a, json_pack("{s:s, s:o, s:o, s:o, s:b}", "name", l->name, "aliases",
+                         str_array(l->aliases), "version",
+                         version ? json_string(version) : json_null(), "version_command",
+                         str_array(l->version), "compiled", l->compile != NULL));
+    }
+    api_json(op->ex, 200, a ? json_pack("{s:o}", "languages", a) : NULL);
+    free(op);
+}
+
 static void get_languages(struct routes *r, struct http_exchange *ex)
 {
-    json_t *a = json_array();
-    size_t i;
+    struct op *op = calloc(1, sizeof(*op));
 
-    for (i = 0; a && i < r->langs->count; i++) {
-        const struct language *l = &r->langs->items[i];
-        json_array_append_new(a,
-                              json_pack("{s:s, s:o, s:o}", "name", l->name, "aliases",
-                                        str_array(l->aliases), "version", str_array(l->version)));
+    if (!op) {
+        api_rq_error(ex, -ENOMEM);
+        return;
     }
-    api_json(ex, 200, a ? json_pack("{s:o}", "languages", a) : NULL);
+    op->r = r;
+    op->ex = ex;
+    if (rq_language_versions(r->rq, on_versions, op) < 0)
+        on_versions(op, -ENOTCONN, NULL, NULL, 0);
 }
 
 static void on_depths(void *arg, int status, const struct rq_depth *d, size_t n)

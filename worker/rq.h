@@ -196,6 +196,15 @@ typedef void rq_depths_fn(void *arg, int status, const struct rq_depth *d, size_
 int rq_queue_depths(struct rq *rq, const char *const *queues, size_t n, rq_depths_fn *cb,
                     void *arg);
 
+/* HSET runq:languages name version: what a worker's runtime answered. cb may be NULL. */
+int rq_language_version_set(struct rq *rq, const char *name, const char *version, rq_int_fn *cb,
+                            void *arg);
+
+/* names[i] -> versions[i], i < n, from runq:languages (empty: no worker has probed yet). */
+typedef void rq_versions_fn(void *arg, int status, const char *const *names,
+                            const char *const *versions, size_t n);
+int rq_language_versions(struct rq *rq, rq_versions_fn *cb, void *arg);
+
 /* PUBLISH; value = receivers. cb may be NULL. */
 int rq_publish(struct rq *rq, const char *channel, const char *data, size_t len, rq_int_fn *cb,
                void *arg);

@@ -475,3 +475,65 @@ int rq_unsubscribe(struct rq *rq, const char *name)
     }
     return -ENOENT;
 }
+
+/* rq_language_version_set, rq_language_versions */
+
+int rq_language_version_set(struct rq *rq, const char *name, const char *version, rq_int_fn *cb,
+                            void *arg)
+{
+    const char *argv[4] = {"HSET", KEYS_LANGUAGES, name, version};
+    const char **const cmds[1] = {argv};
+    int argc[1] = {4};
+
+    if (!name || !version)
+        return -EINVAL;
+    return rq_int_op_send(rq, 1, argc, cmds, NULL, cb, arg);
+}
+
+struct versions_op {
+    rq_versions_fn *cb;
+    void *arg;
+};
+
+static void on_versions(struct rq *rq, void *p, int err, redisReply *r)
+{
+    struct versions_op *op = p;
+    const char **names = NULL, **versions = NULL;
+    size_t i, n = 0;
+
+    (void)rq;
+    if (!(err = rq_reply_status(err, r)) && (r->type != REDIS_REPLY_ARRAY || r->elements % 2))
+        err = -EPROTO;
+    if (!err && r->elements) {
+        names = calloc(r->elements / 2, sizeof(*names));
+        versions = calloc(r->elements / 2, sizeof(*versions));
+        if (!names || !versions)
+            err = -ENOMEM;
+    }
+    for (i = 0; !err && i < r->elements; i += 2) {
+        names[n] = rq_elem_str(r, i);
+        versions[n] = rq_elem_str(r, i + 1);
+        n += names[n] && versions[n];
+    }
+    op->cb(op->arg, err, err ? NULL : names, err ? NULL : versions, err ? 0 : n);
+    free(names);
+    free(versions);
+    free(op);
+}
+
+int rq_language_versions(struct rq *rq, rq_versions_fn *cb, void *arg)
+{
+    const char *argv[2] = {"HGETALL", KEYS_LANGUAGES};
+    struct versions_op *op;
+    int r;
+
+    if (!cb)
+        return -EINVAL;
+    if (!(op = calloc(1, sizeof(*op))))
+        return -ENOMEM;
+    op->cb = cb;
+    op->arg = arg;
+    if ((r = rq_send_plain(rq, on_versions, op, 2, argv)) < 0)
+        free(op);
+    return r;
+}

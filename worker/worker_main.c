@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "keys.h"
+#include "lang_probe.h"
 #include "languages.h"
 #include "result_writer.h"
 #include "rq.h"
@@ -38,6 +39,7 @@ struct worker {
     struct languages languages;
     struct runner_env env;
     struct db *db;
+    struct lang_probe *probe;
     char name[KEYS_WORKER_MAX + 1];
     const char *queues[CONFIG_MAX_QUEUES];
     struct job_run *jobs[HELD_PER_SLOT * CONFIG_MAX_SLOTS];
@@ -204,6 +206,8 @@ static void on_migrated(struct db *db, int status, int applied, int version, con
         fprintf(stderr, "runq-worker: database schema at version %d (%d applied)\n", version,
                 applied);
     w->migrated = 1;
+    if (!w->probe && lang_probe_start(&w->env, &w->probe) < 0)
+        fprintf(stderr, "runq-worker: out of memory: language versions are not probed\n");
     maybe_fetch(w);
 }
 
@@ -238,6 +242,7 @@ static void shutdown_all(struct worker *w)
     if (w->closing)
         return;
     w->closing = 1;
+    lang_probe_stop(w->probe);
     for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
         uv_close(handles[i], NULL);
     slot_pool_close(w->env.pool, on_pool_closed, w);

@@ -450,8 +450,17 @@ static void test_misc(struct ctx *x)
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(q, "name", NULL), "python") &&
                json_array_size(json_object_get(q, "aliases")) == 2 &&
-               json_array_size(json_object_get(q, "version")) == 2,
-           "/v1/languages: name, aliases, version (%s)", r.body);
+               json_array_size(json_object_get(q, "version_command")) == 2 &&
+               json_is_null(json_object_get(q, "version")) &&
+               json_is_false(json_object_get(q, "compiled")),
+           "/v1/languages: name, aliases, version command; version null before any probe (%s)",
+           r.body);
+    http_client_resp_clear(&r);
+    redis_int(x, "HSET runq:languages python %s", "Python 3.11.2");
+    http_client_call(port, "GET", "/v1/languages", NULL, NULL, &r);
+    q = json_array_get(json_object_get(r.json, "languages"), 0);
+    tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(q, "version", NULL), "Python 3.11.2"),
+           "/v1/languages: the version a worker probed (%s)", r.body);
     http_client_resp_clear(&r);
     http_client_call(port, "GET", "/v1/queues", NULL, NULL, &r);
     for (i = 0; i < json_array_size(json_object_get(r.json, "queues")); i++) {

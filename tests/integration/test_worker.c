@@ -28,6 +28,36 @@ static void on_cancel(void *arg, int status, enum rq_cancel_status st)
     c->status = status == 0 ? (int)st : status;
 }
 
+static void on_versions(void *arg, int status, const char *const *names,
+                        const char *const *versions, size_t n)
+{
+    struct wctx *c = arg;
+    size_t i;
+
+    c->text[0] = '\0';
+    for (i = 0; status == 0 && i < n; i++)
+        if (!strcmp(names[i], "python") || !strcmp(names[i], "c"))
+            snprintf(c->text + strlen(c->text), sizeof(c->text) - strlen(c->text), "%s=%s;",
+                     names[i], versions[i]);
+    c->status = status;
+    c->done = 1;
+}
+
+/* The worker ran each language's version command in a slot and published what it printed. */
+static void test_versions(struct tap *t, struct wctx *c)
+{
+    int tries, ok = 0;
+
+    for (tries = 0; tries < 60 && !ok; tries++) {
+        c->done = 0;
+        if (rq_language_versions(c->rq, on_versions, c) == 0 && wu_wait_done(c, 2000))
+            ok = strstr(c->text, "python=Python 3.") && strstr(c->text, "c=gcc");
+        if (!ok)
+            wu_sleep(c, 500);
+    }
+    tap_ok(t, ok, "the worker published the versions its runtimes print (%s)", c->text);
+}
+
 static void test_jobs(struct tap *t, struct wctx *c)
 {
     char python_id[KEYS_ID_MAX + 1], c_id[KEYS_ID_MAX + 1], bad_id[KEYS_ID_MAX + 1];
@@ -156,6 +186,7 @@ int main(int argc, char **argv)
                 "a worker starts; the test connects to Redis and PostgreSQL"))
         goto out;
     test_jobs(&t, &c);
+    test_versions(&t, &c);
     test_events(&t, &c);
     test_cancel(&t, &c);
     kill(worker, SIGTERM);
