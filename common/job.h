@@ -10,7 +10,9 @@
 
 #include <jansson.h>
 
+#include "checker.h"
 #include "config.h"
+#include "grade.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +23,8 @@
 #define JOB_PRIORITY_MAX 9
 #define JOB_PRIORITY_DEFAULT 5
 #define JOB_JSON_VERSION 1 /* "version" of the canonical JSON */
+#define JOB_LABEL_MAX 64   /* bytes in a test name or group name */
+#define JOB_POINTS_MAX 1e9 /* a test's points: large enough, and sums stay finite */
 
 /* Resource limits asked for by the job; 0 = not given (the language/config default applies). */
 
@@ -30,6 +34,25 @@ struct job_file {
     char *name;
     unsigned char *data;
     size_t len;
+};
+
+/* One test case of a graded job. Data is malloc'ed (never NULL) and may contain NUL bytes. */
+struct job_test {
+    char *name; /* unique in the job: given, or "1", "2", ... by position */
+    unsigned char *stdin_data;
+    size_t stdin_len;
+    unsigned char *expected; /* "expected_output"; "" when not given (custom checker only) */
+    size_t expected_len;
+    double points; /* > 0 and <= JOB_POINTS_MAX, default 1 */
+    char *group;   /* NULL: a group of its own */
+};
+
+/* How a graded job's output is checked. */
+struct job_checker {
+    struct checker_opts opts; /* kind (default lines); float: tolerances, defaults applied */
+    char *language;           /* custom only: canonical name (after resolve_language) */
+    unsigned char *source;    /* custom only: the checker program, may contain NUL bytes */
+    size_t source_len;
 };
 
 /* A validated job. Everything in it is owned by it: release with job_spec_free(). */
@@ -46,6 +69,12 @@ struct job_spec {
     char *queue;      /* "default" unless given */
     int priority;     /* JOB_PRIORITY_MIN..JOB_PRIORITY_MAX */
     json_t *metadata; /* any JSON value (json null included); NULL when absent */
+    /* Batch grading: ntests == 0 is a plain run (one run with stdin, no checker), and then
+     * checker and grading are zero. Otherwise has_stdin is 0: each test has its own. */
+    struct job_test *tests;
+    size_t ntests;
+    struct job_checker checker;
+    struct grade_options grading;
 };
 
 /* What the dispatcher accepts. Every maximum of 0 means "no maximum" (for limits this is
@@ -57,6 +86,7 @@ struct job_policy {
     size_t max_stdin_bytes;
     size_t max_files;
     size_t max_args;
+    size_t max_tests;          /* test cases of a graded job (0: no maximum, like the others) */
     size_t max_metadata_bytes; /* compact serialization of "metadata" */
     /* Returns the canonical name for a name or alias (copied by the parser), or NULL when
      * unknown. NULL callback: the name is taken as given. */
@@ -71,8 +101,10 @@ struct job_policy {
  *   invalid_json 400       body is not JSON or not an object (message has line and column)
  *   invalid_field 400      missing/unknown field, wrong type, bad value, bad file name,
  *                          bad base64, priority out of range, source and files both/neither
- *   payload_too_large 413  body, files, stdin, metadata, number of files or args too big
- *   unknown_language 422, unknown_queue 422, limit_too_high 422 (field "limits.<key>")
+ *   payload_too_large 413  body, files, stdin, metadata, number of files, args or tests,
+ *                          a test's stdin or expected output, a checker's source too big
+ *   unknown_language 422 (field "language" or "checker.language"), unknown_queue 422,
+ *   limit_too_high 422 (field "limits.<key>")
  *   internal_error 500     out of memory (the function then returns -ENOMEM) */
 struct api_error {
     int status;
@@ -88,8 +120,26 @@ struct api_error {
  * storing. File names are relative paths, at most 255 bytes, without NUL or control bytes,
  * a leading "/", empty, "." or ".." components; no name may repeat or be a directory of
  * another ("a" and "a/b"). JSON null is a wrong type for every field except "metadata".
- * Sizes are checked before base64 decoding. Returns 0 with *out filled (the caller frees
- * it with job_spec_free), or -EINVAL / -ENOMEM with *err filled and nothing in *out. */
+ * Sizes are checked before base64 decoding.
+ * Batch grading (all optional; "checker" and "grading" need "tests"):
+ *   "tests": [{"name", "stdin", "expected_output", "points", "group"}, ...], 1..max_tests
+ *     of them, and then no top-level "stdin" (rejected naming "stdin"). "stdin" and
+ *     "expected_output" are a string or {"content": string, "encoding": "utf8" | "base64"};
+ *     "stdin" defaults to "", "expected_output" is required unless the checker is custom.
+ *     "name" (default "1", "2", ... by position) and "group" are 1..JOB_LABEL_MAX bytes
+ *     without control characters; names are unique. "points": a number > 0, at most
+ *     JOB_POINTS_MAX, default 1.
+ *   "checker": "lines" (the default) | "exact" | "tokens" | "float", or an object
+ *     {"type": one of those, and for "float" "abs" and/or "rel" (numbers >= 0; neither:
+ *     both CHECKER_DEFAULT_*, only one: the other is 0)} or {"type": "custom", "source":
+ *     string, "language": resolved like "language"}.
+ *   "grading": {"stop_on_failure": bool (false), "scoring": "sum" (default) | "groups_min"}.
+ *   Sizes: each test's stdin and expected output (decoded) is held to max_stdin_bytes (each
+ *   is one run's input, or compared with one run's output); a custom checker's source to
+ *   max_source_bytes on its own (it is not the contestant's program); the job as a whole
+ *   to max_body_bytes, as before.
+ * Returns 0 with *out filled (the caller frees it with job_spec_free), or -EINVAL / -ENOMEM
+ * with *err filled and nothing in *out. */
 int job_spec_parse(const char *body, size_t len, const struct job_policy *p, struct job_spec *out,
                    struct api_error *err);
 
@@ -99,14 +149,18 @@ void job_spec_free(struct job_spec *s);
 /* Canonical JSON for storage: {"version": 1, "language", "files": [{"name" (string, or null
  * for an unnamed source file), "data" (base64)}], "stdin" (base64, only if has_stdin),
  * "args", "limits" (only the keys given), "queue", "priority", "metadata" (only if present,
- * a deep copy)}. Metadata strings may hold NUL bytes: load the stored text with
+ * a deep copy), and for a graded job (ntests > 0) "tests": [{"name", "stdin" (base64),
+ * "expected_output" (base64), "points", "group" (only if set)}], "checker": {"type", "abs"
+ * and "rel" (float only), "language" and "source" (a string; custom only)}, "grading":
+ * {"stop_on_failure", "scoring"}}. Metadata strings may hold NUL bytes: load the stored text with
  * JSON_ALLOW_NUL. Returns a new reference, or NULL when out of memory (or when a string in
  * a hand-built spec is not valid UTF-8; parsed specs always are). */
 json_t *job_spec_to_json(const struct job_spec *s);
 
 /* Strictly reads the canonical form back (unknown or missing keys, wrong types, bad base64,
  * bad or repeated file names, a null name unless it is the only file, are errors; policy
- * maxima are not checked). j is not modified or kept. Returns 0 with *out filled, or
+ * maxima are not checked; "tests", "checker" and "grading" come all three or none, with
+ * every key of theirs). j is not modified or kept. Returns 0 with *out filled, or
  * -EINVAL / -ENOMEM with *err filled (field set) and nothing in *out. */
 int job_spec_from_json(const json_t *j, struct job_spec *out, struct api_error *err);
 

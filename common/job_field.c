@@ -60,6 +60,17 @@ int job_field_nomem(struct api_error *e)
     return job_field_fail(e, JOB_FIELD_ENOMEM, "", "out of memory");
 }
 
+unsigned char *job_field_dup(const char *s, size_t n)
+{
+    unsigned char *d = malloc(n + 1);
+
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 int job_field_check_keys(const json_t *obj, const char *const *allowed, const char *prefix,
                          struct api_error *e)
 {
@@ -222,21 +233,28 @@ int job_field_unique_names(const struct job_spec *s, struct api_error *e)
     return r;
 }
 
-int job_field_language(const json_t *v, const struct job_policy *p, struct job_spec *out,
+/* *dst: the non-empty language name v, resolved by p->resolve_language when p has one. */
+static int language_at(const json_t *v, const struct job_policy *p, const char *field, char **dst,
                        struct api_error *e)
 {
     const char *name, *canon;
-    int r = job_field_text(v, "language", JOB_LANGUAGE_MAX, &name, e);
+    int r = job_field_text(v, field, JOB_LANGUAGE_MAX, &name, e);
 
     if (r < 0)
         return r;
     if (!*name)
-        return job_field_fail(e, JOB_FIELD_EINVALID, "language", "\"language\" must not be empty");
+        return job_field_fail(e, JOB_FIELD_EINVALID, field, "\"%s\" must not be empty", field);
     canon = p && p->resolve_language ? p->resolve_language(p->ctx, name) : name;
     if (!canon)
-        return job_field_fail(e, JOB_FIELD_ELANGUAGE, "language", "unknown language \"%s\"", name);
-    out->language = strdup(canon);
-    return out->language ? 0 : job_field_nomem(e);
+        return job_field_fail(e, JOB_FIELD_ELANGUAGE, field, "unknown language \"%s\"", name);
+    *dst = strdup(canon);
+    return *dst ? 0 : job_field_nomem(e);
+}
+
+int job_field_language(const json_t *v, const struct job_policy *p, struct job_spec *out,
+                       struct api_error *e)
+{
+    return language_at(v, p, "language", &out->language, e);
 }
 
 int job_field_args(const json_t *v, size_t max, struct job_spec *out, struct api_error *e)
@@ -345,5 +363,235 @@ int job_field_priority(const json_t *v, int *out, struct api_error *e)
                               "\"priority\" must be an integer from %d (most urgent) to %d",
                               JOB_PRIORITY_MIN, JOB_PRIORITY_MAX);
     *out = (int)json_integer_value(v);
+    return 0;
+}
+
+int job_field_content(const json_t *v, const char *field, size_t max, unsigned char **data,
+                      size_t *len, struct api_error *e)
+{
+    static const char *const keys[] = {"content", "encoding", NULL};
+    const json_t *c = v, *enc;
+    char pre[64], f[64];
+    const char *s;
+    size_t n, size;
+    int r, b64 = 0;
+
+    snprintf(f, sizeof(f), "%s", field);
+    if (json_is_object(v)) {
+        snprintf(pre, sizeof(pre), "%s.", field);
+        if ((r = job_field_check_keys(v, keys, pre, e)) < 0)
+            return r;
+        snprintf(f, sizeof(f), "%sencoding", pre);
+        if ((enc = json_object_get(v, "encoding"))) {
+            if ((r = job_field_text(enc, f, 0, &s, e)) < 0)
+                return r;
+            if (strcmp(s, "utf8") != 0 && strcmp(s, "base64") != 0)
+                return job_field_fail(e, JOB_FIELD_EINVALID, f,
+                                      "\"%s\" must be \"utf8\" or \"base64\"", f);
+            b64 = s[0] == 'b';
+        }
+        snprintf(f, sizeof(f), "%scontent", pre);
+        if (!(c = job_field_need(v, "content", f, e)))
+            return -EINVAL;
+    }
+    if (!json_is_string(c))
+        return job_field_fail(
+            e, JOB_FIELD_EINVALID, f,
+            c == v ? "\"%s\" must be a string or an object" : "\"%s\" must be a string", f);
+    s = json_string_value(c);
+    n = json_string_length(c);
+    size = b64 ? job_field_base64_size(s, n) : n;
+    if (max && size > max)
+        return job_field_fail(e, JOB_FIELD_ETOOLARGE, field,
+                              "\"%s\" is %zu bytes, the maximum is %zu", field, size, max);
+    if (b64)
+        return job_field_base64(c, f, data, len, e);
+    if (!(*data = job_field_dup(s, n)))
+        return job_field_nomem(e);
+    *len = n;
+    return 0;
+}
+
+/* *out: a malloc'ed test or group name. */
+static int label(const json_t *v, const char *field, char **out, struct api_error *e)
+{
+    const char *s, *c;
+    int r = job_field_text(v, field, JOB_LABEL_MAX, &s, e);
+
+    if (r < 0)
+        return r;
+    if (!*s)
+        return job_field_fail(e, JOB_FIELD_EINVALID, field, "\"%s\" must not be empty", field);
+    for (c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return job_field_fail(e, JOB_FIELD_EINVALID, field,
+                                  "\"%s\" must not contain control characters", field);
+    *out = strdup(s);
+    return *out ? 0 : job_field_nomem(e);
+}
+
+int job_field_test_meta(const json_t *v, const char *pre, size_t i, const struct job_policy *p,
+                        struct job_test *t, struct api_error *e)
+{
+    const json_t *x;
+    char f[64], num[32];
+    int r;
+
+    snprintf(f, sizeof(f), "%sname", pre);
+    if (!(x = json_object_get(v, "name")) && !p && !job_field_need(v, "name", f, e))
+        return -EINVAL;
+    if (x && (r = label(x, f, &t->name, e)) < 0)
+        return r;
+    snprintf(num, sizeof(num), "%zu", i + 1);
+    if (!x && !(t->name = strdup(num)))
+        return job_field_nomem(e);
+    snprintf(f, sizeof(f), "%spoints", pre);
+    if (!(x = json_object_get(v, "points")) && !p && !job_field_need(v, "points", f, e))
+        return -EINVAL;
+    t->points = 1;
+    /* the negation also refuses NaN; JSON has no infinities, jansson refuses overflow */
+    if (x && (!json_is_number(x) || !(json_number_value(x) > 0) ||
+              json_number_value(x) > JOB_POINTS_MAX))
+        return job_field_fail(e, JOB_FIELD_EINVALID, f,
+                              "\"%s\" must be a number > 0 and at most %g", f, JOB_POINTS_MAX);
+    if (x)
+        t->points = json_number_value(x);
+    snprintf(f, sizeof(f), "%sgroup", pre);
+    if ((x = json_object_get(v, "group")))
+        return label(x, f, &t->group, e);
+    return 0;
+}
+
+static int test_name_cmp(const void *pa, const void *pb)
+{
+    const struct job_test *a = *(const struct job_test *const *)pa;
+    const struct job_test *b = *(const struct job_test *const *)pb;
+    int c = strcmp(a->name, b->name);
+
+    return c ? c : (a > b) - (a < b);
+}
+
+/* Sorting makes this O(n log n): max_tests may be 0 (no maximum). */
+int job_field_unique_tests(const struct job_spec *s, struct api_error *e)
+{
+    const struct job_test **v;
+    size_t i;
+    int r = 0;
+
+    if (s->ntests < 2)
+        return 0;
+    if (!(v = calloc(s->ntests, sizeof(*v))))
+        return job_field_nomem(e);
+    for (i = 0; i < s->ntests; i++)
+        v[i] = &s->tests[i];
+    qsort(v, s->ntests, sizeof(*v), test_name_cmp);
+    for (i = 0; r == 0 && i + 1 < s->ntests; i++) {
+        char f[64];
+
+        if (strcmp(v[i]->name, v[i + 1]->name) != 0)
+            continue;
+        /* equal names sort by position: the later test is the second of the pair */
+        snprintf(f, sizeof(f), "tests[%zu].name", (size_t)(v[i + 1] - s->tests));
+        r = job_field_fail(e, JOB_FIELD_EINVALID, f, "test name \"%s\" is used twice", v[i]->name);
+    }
+    free(v);
+    return r;
+}
+
+/* A tolerance of the float checker: a number >= 0. */
+static int tolerance(const json_t *v, const char *field, double *out, struct api_error *e)
+{
+    if (!json_is_number(v) || !(json_number_value(v) >= 0))
+        return job_field_fail(e, JOB_FIELD_EINVALID, field, "\"%s\" must be a number >= 0", field);
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int checker_float(const json_t *v, const struct job_policy *p, struct checker_opts *o,
+                         struct api_error *e)
+{
+    const json_t *a = v ? json_object_get(v, "abs") : NULL;
+    const json_t *r = v ? json_object_get(v, "rel") : NULL;
+    int rc;
+
+    if (!p && (!job_field_need(v, "abs", "checker.abs", e) ||
+               !job_field_need(v, "rel", "checker.rel", e)))
+        return -EINVAL;
+    /* neither: the defaults; only one: that kind of tolerance alone */
+    o->abs_tol = a || r ? 0 : CHECKER_DEFAULT_ABS;
+    o->rel_tol = a || r ? 0 : CHECKER_DEFAULT_REL;
+    if (a && (rc = tolerance(a, "checker.abs", &o->abs_tol, e)) < 0)
+        return rc;
+    if (r && (rc = tolerance(r, "checker.rel", &o->rel_tol, e)) < 0)
+        return rc;
+    return 0;
+}
+
+static int checker_custom(const json_t *v, const struct job_policy *p, struct job_checker *c,
+                          struct api_error *e)
+{
+    const json_t *lang, *src;
+    size_t n;
+    int r;
+
+    if (!(lang = job_field_need(v, "language", "checker.language", e)) ||
+        !(src = job_field_need(v, "source", "checker.source", e)))
+        return -EINVAL;
+    if ((r = language_at(lang, p, "checker.language", &c->language, e)) < 0)
+        return r;
+    if (!json_is_string(src))
+        return job_field_fail(e, JOB_FIELD_EINVALID, "checker.source",
+                              "\"checker.source\" must be a string");
+    n = json_string_length(src);
+    if (p && p->max_source_bytes && n > p->max_source_bytes)
+        return job_field_fail(e, JOB_FIELD_ETOOLARGE, "checker.source",
+                              "\"checker.source\" is %zu bytes, the maximum is %zu", n,
+                              p->max_source_bytes);
+    if (!(c->source = job_field_dup(json_string_value(src), n)))
+        return job_field_nomem(e);
+    c->source_len = n;
+    return 0;
+}
+
+int job_field_checker(const json_t *v, const struct job_policy *p, struct job_spec *out,
+                      struct api_error *e)
+{
+    static const char *const keys[CHECKER_KIND_COUNT][4] = {
+        [CHECKER_LINES] = {"type", NULL},
+        [CHECKER_EXACT] = {"type", NULL},
+        [CHECKER_TOKENS] = {"type", NULL},
+        [CHECKER_FLOAT] = {"type", "abs", "rel", NULL},
+        [CHECKER_CUSTOM] = {"type", "language", "source", NULL},
+    };
+    struct job_checker *c = &out->checker;
+    const json_t *type = v;
+    const char *field = "checker", *name;
+    int r;
+
+    if (json_is_object(v)) {
+        field = "checker.type";
+        if (!(type = job_field_need(v, "type", field, e)))
+            return -EINVAL;
+    } else if (!p || !json_is_string(v)) {
+        return job_field_fail(e, JOB_FIELD_EINVALID, "checker",
+                              p ? "\"checker\" must be a string or an object"
+                                : "\"checker\" must be an object");
+    }
+    if ((r = job_field_text(type, field, 0, &name, e)) < 0)
+        return r;
+    if (checker_kind_parse(name, &c->opts.kind) < 0)
+        return job_field_fail(e, JOB_FIELD_EINVALID, field,
+                              "\"%s\" must be \"lines\", \"exact\", \"tokens\", \"float\" or "
+                              "\"custom\"",
+                              field);
+    if (type == v && c->opts.kind == CHECKER_CUSTOM)
+        return job_field_fail(e, JOB_FIELD_EINVALID, "checker",
+                              "a custom checker is an object with \"source\" and \"language\"");
+    if (type != v && (r = job_field_check_keys(v, keys[c->opts.kind], "checker.", e)) < 0)
+        return r;
+    if (c->opts.kind == CHECKER_FLOAT)
+        return checker_float(type == v ? NULL : v, p, &c->opts, e);
+    if (c->opts.kind == CHECKER_CUSTOM)
+        return checker_custom(v, p, c, e);
     return 0;
 }

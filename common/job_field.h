@@ -32,6 +32,10 @@ int job_field_fail(struct api_error *e, enum job_field_err k, const char *field,
 /* job_field_fail(e, JOB_FIELD_ENOMEM, "", "out of memory"). */
 int job_field_nomem(struct api_error *e);
 
+/* malloc'ed copy of s[0..n) plus a NUL, so that even an empty copy is not NULL; NULL when
+ * out of memory. */
+unsigned char *job_field_dup(const char *s, size_t n);
+
 /* Rejects the first key of obj, in document order, that is not in the NULL-terminated
  * allowed list (field: prefix + key). */
 int job_field_check_keys(const json_t *obj, const char *const *allowed, const char *prefix,
@@ -85,5 +89,30 @@ int job_field_queue(const json_t *v, struct job_spec *out, struct api_error *e);
 
 /* *out from an integer JOB_PRIORITY_MIN..JOB_PRIORITY_MAX. */
 int job_field_priority(const json_t *v, int *out, struct api_error *e);
+
+/* Batch grading. In the functions below p NULL means the canonical form (job_spec_from_json):
+ * every key is required, no defaults, no policy maxima or callbacks. */
+
+/* The bytes of a test's "stdin" or "expected_output": a string, or {"content": string,
+ * "encoding": "utf8" | "base64"}. At most max decoded bytes (0: any), checked before
+ * decoding; too big is a 413 naming field. *data is malloc'ed, never NULL on success. */
+int job_field_content(const json_t *v, const char *field, size_t max, unsigned char **data,
+                      size_t *len, struct api_error *e);
+
+/* A test's "name" (default: its position i + 1 when p is set), "points" (default 1: a number
+ * > 0 and <= JOB_POINTS_MAX) and "group" (optional) from the test object v; names and groups
+ * are 1..JOB_LABEL_MAX bytes without NUL or control bytes. pre is the field prefix
+ * ("tests[3]."). */
+int job_field_test_meta(const json_t *v, const char *pre, size_t i, const struct job_policy *p,
+                        struct job_test *t, struct api_error *e);
+
+/* No two of s->tests may have the same name; the later test of a pair is reported. */
+int job_field_unique_tests(const struct job_spec *s, struct api_error *e);
+
+/* out->checker from "checker" (see job.h): with p, a kind name or an object, tolerances
+ * defaulted, a custom source held to p->max_source_bytes and its language resolved; without,
+ * an object with every key of its type. */
+int job_field_checker(const json_t *v, const struct job_policy *p, struct job_spec *out,
+                      struct api_error *e);
 
 #endif

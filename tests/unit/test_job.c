@@ -85,6 +85,40 @@ static void expect(struct tap *t, const struct job_policy *p, const char *sq, in
         job_spec_free(&s);
 }
 
+static int bytes_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static int str_equal(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* The batch-grading parts of two specs. */
+static int graded_equal(const struct job_spec *a, const struct job_spec *b)
+{
+    const struct job_checker *x = &a->checker, *y = &b->checker;
+    size_t i;
+
+    if (a->ntests != b->ntests || x->opts.kind != y->opts.kind ||
+        x->opts.abs_tol != y->opts.abs_tol || x->opts.rel_tol != y->opts.rel_tol ||
+        !str_equal(x->language, y->language) ||
+        !bytes_equal(x->source, x->source_len, y->source, y->source_len) ||
+        a->grading.scoring != b->grading.scoring ||
+        a->grading.stop_on_failure != b->grading.stop_on_failure)
+        return 0;
+    for (i = 0; i < a->ntests; i++) {
+        const struct job_test *p = &a->tests[i], *q = &b->tests[i];
+        if (!str_equal(p->name, q->name) || !str_equal(p->group, q->group) ||
+            p->points != q->points ||
+            !bytes_equal(p->stdin_data, p->stdin_len, q->stdin_data, q->stdin_len) ||
+            !bytes_equal(p->expected, p->expected_len, q->expected, q->expected_len))
+            return 0;
+    }
+    return 1;
+}
+
 static int spec_equal(const struct job_spec *a, const struct job_spec *b)
 {
     size_t i;
@@ -92,7 +126,7 @@ static int spec_equal(const struct job_spec *a, const struct job_spec *b)
     if (strcmp(a->language, b->language) != 0 || a->nfiles != b->nfiles ||
         a->has_stdin != b->has_stdin || a->stdin_len != b->stdin_len || a->nargs != b->nargs ||
         memcmp(&a->limits, &b->limits, sizeof(a->limits)) != 0 || strcmp(a->queue, b->queue) != 0 ||
-        a->priority != b->priority)
+        a->priority != b->priority || !graded_equal(a, b))
         return 0;
     for (i = 0; i < a->nfiles; i++) {
         const struct job_file *x = &a->files[i], *y = &b->files[i];
@@ -583,6 +617,29 @@ static void test_error_json(struct tap *t)
     json_decref(j);
 }
 
+/* Batch grading in the whole-spec round trip (test_job_grading.c covers the fields). */
+static void test_graded(struct tap *t)
+{
+    struct job_policy p = policy();
+    struct job_spec s;
+    struct api_error e;
+
+    if (tap_ok(t,
+               parse(&p,
+                     CX "'tests': [{'stdin': '1', 'expected_output': '1\\n', 'points': 0.5,"
+                        " 'group': 'g'}, {'name': 'b', 'stdin': {'content': 'AA==', 'encoding':"
+                        " 'base64'}, 'expected_output': ''}], 'checker': {'type': 'custom',"
+                        " 'language': 'py', 'source': 's'}, 'grading': {'stop_on_failure':"
+                        " true}, 'metadata': 1}",
+                     &s, &e) == 0,
+               "graded job accepted: %s", e.message))
+        tap_ok(t, round_trip(&s) && s.ntests == 2 && s.tests[1].stdin_len == 1,
+               "graded job round trip, every field equal");
+    job_spec_free(&s);
+    expect(t, &p, CX "'stdin': 'x', 'tests': [{'expected_output': ''}]}", INVALID, "stdin");
+    expect(t, &p, CX "'checker': 'exact'}", INVALID, "checker");
+}
+
 int main(void)
 {
     struct tap t = {0};
@@ -596,5 +653,6 @@ int main(void)
     test_huge_and_deep(&t);
     test_from_json(&t);
     test_error_json(&t);
+    test_graded(&t);
     return tap_done(&t);
 }
