@@ -65,7 +65,7 @@ static const struct key_spec specs[] = {
     {"sandbox.state_dir", K_PATH, F(sandbox.state_dir), 0, 0, "/run/runq-sandbox"},
     {"sandbox.binds", K_BINDS, F(sandbox.binds), 0, 0,
      "/usr:/bin:/sbin:/lib:/lib32:/lib64:/libx32:/etc/alternatives:/etc/ld.so.cache:"
-     "/etc/java-17-openjdk:/etc/ssl"},
+     "/etc/java-17-openjdk:/etc/ssl:/etc/mono:/etc/php"},
 };
 /* clang-format on */
 

@@ -137,9 +137,10 @@ static void test_defaults(struct tap *t)
                strcmp(c.sandbox.state_dir, "/run/runq-sandbox") == 0,
            "default sandbox scalars");
     tap_ok(t,
-           c.sandbox.nbinds == 11 && strcmp(c.sandbox.binds[0], "/usr") == 0 &&
+           c.sandbox.nbinds == 13 && strcmp(c.sandbox.binds[0], "/usr") == 0 &&
                strcmp(c.sandbox.binds[7], "/etc/alternatives") == 0 &&
-               strcmp(c.sandbox.binds[10], "/etc/ssl") == 0,
+               strcmp(c.sandbox.binds[10], "/etc/ssl") == 0 &&
+               strcmp(c.sandbox.binds[12], "/etc/php") == 0,
            "default binds");
 }
 

@@ -1,0 +1,2 @@
+echo "before the error"
+exit 3

@@ -1,0 +1,11 @@
+using System;
+
+public static class Program
+{
+    public static void Main(string[] args)
+    {
+        Console.WriteLine("before the error");
+        int zero = args.Length;
+        Console.WriteLine(1 / zero);
+    }
+}

@@ -1,0 +1,4 @@
+program hello
+  implicit none
+  print '(A)', 'Hello, World!'
+end program hello

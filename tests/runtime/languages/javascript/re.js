@@ -1,0 +1,2 @@
+console.log("before the error");
+throw new Error("boom");

@@ -1,0 +1,5 @@
+fun main() {
+    val input = System.`in`.readBytes()
+    System.out.write(input)
+    System.out.flush()
+}

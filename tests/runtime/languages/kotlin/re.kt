@@ -1,0 +1,5 @@
+fun main() {
+    println("before the error")
+    val xs = listOf<Int>()
+    println(xs[3])
+}

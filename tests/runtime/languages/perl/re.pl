@@ -1,0 +1,2 @@
+print "before the error\n";
+die "boom\n";

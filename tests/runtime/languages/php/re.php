@@ -1,0 +1,3 @@
+<?php
+echo "before the error\n";
+echo intdiv(1, 0);

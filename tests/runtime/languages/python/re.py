@@ -1,0 +1,2 @@
+print("before the error")
+print(1 // int("0"))

@@ -1,0 +1,2 @@
+puts "before the error"
+raise "boom"

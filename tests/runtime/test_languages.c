@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/* Every language of the real config/languages.yaml, end to end through the worker's own
+ * path: languages_load -> a struct job_spec -> job_plan_build -> each step as the JSON
+ * request the worker sends (job_plan_request), parsed back as runq-sandbox --serve does
+ * (sbx_request_from_json) and run in one warm slot (sbx_slot_run) built from runq.yaml's
+ * sandbox settings -> job_plan_take_artifacts from the compile result's JSON -> the run.
+ * Per language, with sources in tests/runtime/languages/<name>/<case>.<ext of its file>:
+ * hello, echo (stdin back byte for byte), ce (compiled languages only: the compile fails
+ * with a message), re (a runtime error after some output), sum (two inputs); plus its
+ * version command as the worker's probe runs it (lang_probe_first_line).
+ * Prints compile and run wall times as TAP diagnostics.
+ * Must not: know any language by name: a language added to the yaml without sources fails
+ * here. Uses slot 24 only (other runtime tests use other slots).
+ * argv: languages.yaml, runq.yaml, the languages/ source directory. Needs root. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "job.h"
+#include "job_plan.h"
+#include "lang_probe.h"
+#include "languages.h"
+#include "sbx_request.h"
+#include "sbx_slot.h"
+#include "tap.h"
+
+#define SLOT 24
+
+enum want { WANT_OK, WANT_COMPILE_ERROR, WANT_RUNTIME_ERROR };
+
+/* Blanks, an empty line, a tab, a backslash and UTF-8: echo must hand back every byte. */
+static const char echo_input[] = "first line\n  indented, with a trailing blank \n\n"
+                                 "tab\there, back\\slash, na\xc3\xafve caf\xc3\xa9\nlast line\n";
+
+static const struct test_case {
+    const char *stem;   /* source file: <stem>.<ext> */
+    const char *label;  /* in the test names */
+    enum want want;
+    const char *input;  /* stdin; NULL: none */
+    const char *expect; /* exact stdout */
+} cases[] = {
+    {"hello", "hello", WANT_OK, NULL, "Hello, World!\n"},
+    {"echo", "echo", WANT_OK, echo_input, echo_input},
+    {"ce", "compile error", WANT_COMPILE_ERROR, NULL, ""},
+    {"re", "runtime error", WANT_RUNTIME_ERROR, NULL, "before the error\n"},
+    {"sum", "sum 1", WANT_OK, "1 2 3\n", "6\n"},
+    /* Several lines, negative numbers, blanks around them, a sum past 2^32. */
+    {"sum", "sum 2", WANT_OK, " -5 10\n  1000000000 2000000000\n\t3000000000 \n",
+     "6000000005\n"},
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+struct env {
+    struct tap t;
+    struct sbx_slot slot;
+    const struct config_limits *defaults;
+    const char *src_dir;
+};
+
+/* Wall times of one language, for the diagnostics. */
+struct times {
+    uint64_t compile_ms, compiles, run_ms, runs;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The whole file in a malloc'ed buffer, or NULL (missing or unreadable). */
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *data = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (data = malloc((size_t)n + 1)) != NULL) {
+        *len = fread(data, 1, (size_t)n, f);
+        if (*len != (size_t)n) {
+            free(data);
+            data = NULL;
+        }
+    }
+    fclose(f);
+    return data;
+}
+
+/* One step the way the worker sends it and the serving slot parses it. The result is
+ * returned both as the struct (for assertions) and as the JSON the worker receives. */
+static json_t *run_step(struct env *e, const struct sbx_run_spec *step, struct sbx_result *res)
+{
+    json_t *req = job_plan_request(step);
+    struct sbx_request parsed;
+    const char *field = "";
+    json_t *answer = NULL;
+
+    memset(res, 0, sizeof(*res));
+    if (!req || sbx_request_from_json(req, &parsed, &field) < 0) {
+        tap_diag("request not accepted (field %s)", field);
+        json_decref(req);
+        return NULL;
+    }
+    json_decref(req);
+    if (sbx_slot_run(&e->slot, &parsed.spec, res) == 0)
+        answer = sbx_result_to_json(res);
+    sbx_request_free(&parsed);
+    return answer;
+}
+
+/* Prints what a step said, for a failed assertion. */
+static void show(const char *what, const struct sbx_result *res)
+{
+    tap_diag("  %s: %s (exit %d, signal %d) %s", what, sbx_status_name(res->verdict.status),
+             res->verdict.exit_code, res->verdict.signal, res->message);
+    /* The buffers are not NUL-terminated. */
+    tap_diag("  stdout: %.*s", (int)(res->out.len < 600 ? res->out.len : 600),
+             res->out.data ? res->out.data : "");
+    tap_diag("  stderr: %.*s", (int)(res->err.len < 1200 ? res->err.len : 1200),
+             res->err.data ? res->err.data : "");
+}
+
+static int stdout_is(const struct sbx_result *res, const char *want)
+{
+    size_t n = strlen(want);
+
+    return res->out.len == n && (n == 0 || memcmp(res->out.data, want, n) == 0);
+}
+
+/* Submits source (and c->input) as a job of lang and checks the outcome c wants. */
+static void run_case(struct env *e, const struct language *lang, const struct test_case *c,
+                     unsigned char *source, size_t len, struct times *tm)
+{
+    struct job_file file = {NULL, source, len}; /* "source": named after the language */
+    struct job_spec job;
+    struct job_plan plan;
+    struct sbx_result built, ran;
+    json_t *answer = NULL;
+    int ok, r;
+
+    memset(&job, 0, sizeof(job));
+    memset(&built, 0, sizeof(built));
+    memset(&ran, 0, sizeof(ran));
+    job.language = lang->name;
+    job.files = &file;
+    job.nfiles = 1;
+    job.has_stdin = c->input != NULL;
+    job.stdin_data = (unsigned char *)c->input;
+    job.stdin_len = c->input ? strlen(c->input) : 0;
+    if ((r = job_plan_build(&job, lang, e->defaults, &plan)) < 0) {
+        tap_ok(&e->t, 0, "%s %s: job_plan_build (%d)", lang->name, c->label, r);
+        return;
+    }
+    if (plan.compiled) {
+        answer = run_step(e, &plan.compile, &built);
+        tm->compile_ms += built.wall_ms;
+        tm->compiles++;
+        tap_diag("%s %s: compile %llu ms wall, %llu ms cpu, %llu KiB peak", lang->name,
+                 c->label, (unsigned long long)built.wall_ms, (unsigned long long)built.cpu_ms,
+                 (unsigned long long)built.memory_peak_kb);
+    }
+    if (c->want == WANT_COMPILE_ERROR) {
+        /* The compiler itself must say no (not a limit, not the sandbox), and say why. */
+        ok = answer && built.verdict.status == SBX_RUNTIME_ERROR &&
+             built.out.len + built.err.len > 0;
+        if (!tap_ok(&e->t, ok, "%s %s: the compile fails with a message", lang->name, c->label))
+            show("compile", &built);
+        goto out;
+    }
+    if (plan.compiled) {
+        ok = answer && built.verdict.status == SBX_OK;
+        if (!tap_ok(&e->t, ok, "%s %s: compiles", lang->name, c->label)) {
+            show("compile", &built);
+            goto out;
+        }
+        if (!tap_ok(&e->t, job_plan_take_artifacts(&plan, answer) == 0,
+                    "%s %s: the artifacts reach the run step", lang->name, c->label))
+            goto out;
+    }
+    json_decref(run_step(e, &plan.run, &ran));
+    tm->run_ms += ran.wall_ms;
+    tm->runs++;
+    tap_diag("%s %s: run %llu ms wall, %llu ms cpu, %llu KiB peak", lang->name, c->label,
+             (unsigned long long)ran.wall_ms, (unsigned long long)ran.cpu_ms,
+             (unsigned long long)ran.memory_peak_kb);
+    if (c->want == WANT_OK)
+        ok = ran.verdict.status == SBX_OK && stdout_is(&ran, c->expect);
+    else
+        ok = (ran.verdict.status == SBX_RUNTIME_ERROR || ran.verdict.status == SBX_SIGNALED) &&
+             stdout_is(&ran, c->expect);
+    if (!tap_ok(&e->t, ok, "%s %s: %s", lang->name, c->label,
+                c->want == WANT_OK ? "ok with the expected stdout"
+                                   : "fails at run time, keeping the output before it"))
+        show("run", &ran);
+out:
+    json_decref(answer);
+    sbx_result_clear(&built);
+    sbx_result_clear(&ran);
+    job_plan_free(&plan);
+}
+
+/* The version command exactly as lang_probe runs it: compile limits for a compiled language. */
+static void check_version(struct env *e, const struct language *lang)
+{
+    struct config_limits limits;
+    struct sbx_run_spec spec;
+    struct sbx_result res;
+    char line[160] = "";
+    json_t *answer;
+    int ok;
+
+    languages_limits(e->defaults, lang->compile ? &lang->compile_limits : &lang->limits, &limits);
+    memset(&spec, 0, sizeof(spec));
+    job_plan_limits(&limits, &spec.limits);
+    spec.argv = lang->version;
+    answer = run_step(e, &spec, &res);
+    ok = answer && res.verdict.status == SBX_OK &&
+         lang_probe_first_line(json_string_value(json_object_get(answer, "stdout")),
+                               json_string_value(json_object_get(answer, "stderr")), line,
+                               sizeof(line)) > 0;
+    if (!tap_ok(&e->t, ok, "%s: version prints \"%s\"", lang->name, line))
+        show("version", &res);
+    json_decref(answer);
+    sbx_result_clear(&res);
+}
+
+/* Per-language overrides must be accepted by the policy (a job may not exceed the maximum;
+ * its language's own defaults should not either). */
+static void check_limits(struct env *e, const struct language *lang,
+                         const struct config_limits *max)
+{
+    const struct config_limits *ls[2] = {&lang->limits, &lang->compile_limits};
+    int ok = 1, i;
+
+    for (i = 0; i < 2; i++)
+        ok = ok && ls[i]->cpu_ms <= max->cpu_ms && ls[i]->wall_ms <= max->wall_ms &&
+             ls[i]->memory_kb <= max->memory_kb && ls[i]->pids <= max->pids &&
+             ls[i]->output_kb <= max->output_kb && ls[i]->file_size_kb <= max->file_size_kb;
+    tap_ok(&e->t, ok, "%s: limits and compile_limits within limits.maximum", lang->name);
+}
+
+static const char *extension(const struct language *lang)
+{
+    const char *dot = strrchr(lang->file, '.');
+
+    return dot ? dot : "";
+}
+
+static void test_language(struct env *e, const struct language *lang,
+                          const struct config_limits *max)
+{
+    struct times tm = {0, 0, 0, 0};
+    double t0 = now_s();
+    char path[4096];
+    size_t i;
+
+    tap_diag("== %s (%s)", lang->name, lang->file);
+    check_limits(e, lang, max);
+    check_version(e, lang);
+    for (i = 0; i < NCASES; i++) {
+        const struct test_case *c = &cases[i];
+        unsigned char *source;
+        size_t len = 0;
+
+        if (c->want == WANT_COMPILE_ERROR && !lang->compile)
+            continue; /* interpreted: nothing compiles, nothing to fail */
+        snprintf(path, sizeof(path), "%s/%s/%s%s", e->src_dir, lang->name, c->stem,
+                 extension(lang));
+        source = read_file(path, &len);
+        if (!tap_ok(&e->t, source != NULL, "%s %s: source %s", lang->name, c->label, path))
+            continue;
+        run_case(e, lang, c, source, len, &tm);
+        free(source);
+    }
+    tap_diag("%s: %llu compiles %llu ms wall, %llu runs %llu ms wall, %.1f s in all",
+             lang->name, (unsigned long long)tm.compiles, (unsigned long long)tm.compile_ms,
+             (unsigned long long)tm.runs, (unsigned long long)tm.run_ms, now_s() - t0);
+}
+
+int main(int argc, char **argv)
+{
+    static struct env e; /* the slot is large */
+    static struct runq_config cfg;
+    struct languages table = {NULL, 0};
+    struct sbx_slot_config sc;
+    struct config_error cerr;
+    char msg[1024] = "";
+    double t0 = now_s();
+    size_t i;
+
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s languages.yaml runq.yaml languages-dir\n", argv[0]);
+        return 2;
+    }
+    e.src_dir = argv[3];
+    if (!tap_ok(&e.t, config_load(argv[2], &cfg, &cerr) == 0, "load %s", argv[2])) {
+        tap_diag("%s", config_error_format(&cerr, msg, sizeof(msg)));
+        return tap_done(&e.t);
+    }
+    if (!tap_ok(&e.t, languages_load(argv[1], &table, &cerr) == 0, "load %s", argv[1])) {
+        tap_diag("%s", config_error_format(&cerr, msg, sizeof(msg)));
+        return tap_done(&e.t);
+    }
+    e.defaults = &cfg.limits.defaults;
+
+    /* The slot the worker would build from runq.yaml (slot_pool: --no-default-binds and
+     * sandbox.binds), so a runtime needing a path outside the binds fails here too. */
+    sbx_slot_config_default(&sc);
+    sc.slot = SLOT;
+    sc.uid_base = cfg.sandbox.uid_base;
+    sc.cgroup_name = cfg.sandbox.cgroup;
+    sc.nbinds = 0;
+    for (i = 0; i < cfg.sandbox.nbinds && i < SBX_MAX_BINDS; i++)
+        sc.binds[sc.nbinds++] = cfg.sandbox.binds[i];
+    msg[0] = '\0';
+    if (!tap_ok(&e.t, sbx_slot_open(&e.slot, &sc, msg, sizeof(msg)) == 0, "open slot %d %s",
+                SLOT, msg)) {
+        languages_free(&table);
+        return tap_done(&e.t);
+    }
+    for (i = 0; i < table.count; i++)
+        test_language(&e, &table.items[i], &cfg.limits.maximum);
+    sbx_slot_close(&e.slot, 1);
+    tap_diag("%zu languages in %.1f s", table.count, now_s() - t0);
+    languages_free(&table);
+    return tap_done(&e.t);
+}
