@@ -19,25 +19,56 @@ void job_plan_limits(const struct config_limits *l, struct sbx_limits *out)
     out->file_bytes = l->file_size_kb ? l->file_size_kb * 1024 : out->file_bytes;
 }
 
-static int copy_sources(const struct job_spec *job, const struct language *lang,
-                        struct job_plan *p)
+/* Sources into f, with room for the artifacts and `extra` more entries, so adding them later
+ * cannot move what specs point at. */
+static int files_init(struct job_plan_files *f, const struct job_file *src, size_t nsrc,
+                      const char *default_name, char *const *artifacts, size_t extra)
 {
     size_t i, nart = 0;
 
-    while (lang->artifacts && lang->artifacts[nart])
+    while (artifacts && artifacts[nart])
         nart++;
-    /* Room for the artifacts now, so adding them later cannot move what specs point at. */
-    p->files = calloc(job->nfiles + nart, sizeof(*p->files));
-    p->artifact_data = calloc(nart + 1, sizeof(*p->artifact_data));
-    if (!p->files || !p->artifact_data)
+    f->files = calloc(nsrc + nart + extra, sizeof(*f->files));
+    f->artifact_data = calloc(nart + 1, sizeof(*f->artifact_data));
+    if (!f->files || !f->artifact_data)
         return -ENOMEM;
-    for (i = 0; i < job->nfiles; i++) {
+    for (i = 0; i < nsrc; i++) {
         /* "source" comes without a name: it is the language's file. */
-        p->files[i].name = job->files[i].name ? job->files[i].name : lang->file;
-        p->files[i].data = job->files[i].data;
-        p->files[i].len = job->files[i].len;
+        f->files[i].name = src[i].name ? src[i].name : default_name;
+        f->files[i].data = src[i].data;
+        f->files[i].len = src[i].len;
     }
-    p->nsources = p->nfiles = job->nfiles;
+    f->nsources = f->nfiles = nsrc;
+    return 0;
+}
+
+static void files_free(struct job_plan_files *f)
+{
+    size_t i;
+
+    for (i = 0; f->artifact_data && f->artifact_data[i]; i++)
+        free(f->artifact_data[i]);
+    free(f->artifact_data);
+    free(f->files);
+}
+
+/* The compile step of a program in lang: its argv, limits and what to collect. */
+static int compile_step(const struct language *lang, const struct config_limits *defaults,
+                        struct job_plan_files *f, char ***argv, struct sbx_run_spec *out)
+{
+    struct config_limits tmp;
+    int r;
+
+    if ((r = languages_expand(lang->compile, lang->file, NULL, 0, argv)) < 0)
+        return r;
+    languages_limits(defaults, &lang->compile_limits, &tmp);
+    job_plan_limits(&tmp, &out->limits);
+    out->argv = *argv;
+    out->files = f->files;
+    out->nfiles = f->nsources;
+    out->collect = (const char *const *)lang->artifacts;
+    for (out->ncollect = 0; lang->artifacts[out->ncollect]; out->ncollect++)
+        ;
     return 0;
 }
 
@@ -48,7 +79,7 @@ int job_plan_build(const struct job_spec *job, const struct language *lang,
     int r;
 
     memset(p, 0, sizeof(*p));
-    if ((r = copy_sources(job, lang, p)) < 0)
+    if ((r = files_init(&p->prog, job->files, job->nfiles, lang->file, lang->artifacts, 0)) < 0)
         goto fail;
     languages_limits(defaults, &lang->limits, &tmp);
     languages_limits(&tmp, &job->limits, &run_limits);
@@ -58,48 +89,108 @@ int job_plan_build(const struct job_spec *job, const struct language *lang,
         goto fail;
     job_plan_limits(&run_limits, &p->run.limits);
     p->run.argv = p->run_argv;
-    p->run.files = p->files;
-    p->run.nfiles = p->nsources;
+    p->run.files = p->prog.files;
+    p->run.nfiles = p->prog.nsources;
     p->run.stdin_data = job->has_stdin ? job->stdin_data : NULL;
     p->run.stdin_len = job->stdin_len;
     if (!lang->compile)
         return 0;
     p->compiled = 1;
-    if ((r = languages_expand(lang->compile, lang->file, NULL, 0, &p->compile_argv)) < 0)
+    if ((r = compile_step(lang, defaults, &p->prog, &p->compile_argv, &p->compile)) < 0)
         goto fail;
-    languages_limits(defaults, &lang->compile_limits, &tmp);
-    job_plan_limits(&tmp, &p->compile.limits);
-    p->compile.argv = p->compile_argv;
-    p->compile.files = p->files;
-    p->compile.nfiles = p->nsources;
-    p->compile.collect = (const char *const *)lang->artifacts;
-    for (p->compile.ncollect = 0; lang->artifacts[p->compile.ncollect]; p->compile.ncollect++)
-        ;
     return 0;
 fail:
     job_plan_free(p);
     return r;
 }
 
-int job_plan_take_artifacts(struct job_plan *p, const json_t *compile_result)
+static const char *const checker_args[] = {"input.txt", "output.txt", "answer.txt"};
+
+int job_plan_add_checker(struct job_plan *p, const struct job_checker *c,
+                         const struct language *lang, const struct config_limits *defaults)
+{
+    struct job_file src = {NULL, c->source, c->source_len};
+    struct config_limits tmp;
+    int r;
+
+    if (p->has_checker || !c->source)
+        return -EINVAL;
+    p->has_checker = 1; /* from here job_plan_free releases what was made */
+    if ((r = files_init(&p->checker, &src, 1, lang->file, lang->artifacts, 3)) < 0 ||
+        (r = languages_expand(lang->run, lang->file, checker_args, 3, &p->checker_run_argv)) < 0)
+        return r;
+    languages_limits(defaults, &lang->limits, &tmp);
+    job_plan_limits(&tmp, &p->checker_run.limits);
+    p->checker_run.argv = p->checker_run_argv;
+    p->checker_run.files = p->checker.files;
+    p->checker_run.nfiles = p->checker.nsources;
+    if (!lang->compile)
+        return 0;
+    p->checker_compiled = 1;
+    return compile_step(lang, defaults, &p->checker, &p->checker_compile_argv,
+                        &p->checker_compile);
+}
+
+static int take_artifacts(const struct sbx_run_spec *compile, struct job_plan_files *f,
+                          const json_t *compile_result)
 {
     const json_t *files = json_object_get(compile_result, "files");
     size_t i;
 
-    for (i = 0; p->compiled && i < p->compile.ncollect; i++) {
-        const char *name = p->compile.collect[i];
+    for (i = 0; i < compile->ncollect; i++) {
+        const char *name = compile->collect[i];
         const char *b64 = json_string_value(json_object_get(json_object_get(files, name),
                                                             "base64"));
         unsigned char *data;
         size_t len;
+        if (f->artifact_data[i])
+            return -EALREADY;
         if (!b64 || base64_decode(b64, strlen(b64), &data, &len) < 0)
             return -ENOENT;
-        p->artifact_data[i] = data;
-        p->files[p->nfiles++] = (struct sbx_file){name, data, len, 1};
+        f->artifact_data[i] = data;
+        f->files[f->nfiles++] = (struct sbx_file){name, data, len, 1};
     }
-    p->run.files = p->files;
-    p->run.nfiles = p->nfiles;
     return 0;
+}
+
+int job_plan_take_artifacts(struct job_plan *p, const json_t *compile_result)
+{
+    int r = p->compiled ? take_artifacts(&p->compile, &p->prog, compile_result) : 0;
+
+    p->run.files = p->prog.files;
+    p->run.nfiles = p->prog.nfiles;
+    return r;
+}
+
+int job_plan_take_checker_artifacts(struct job_plan *p, const json_t *compile_result)
+{
+    int r = 0;
+
+    if (p->checker_compiled)
+        r = take_artifacts(&p->checker_compile, &p->checker, compile_result);
+    p->checker_run.nfiles = p->checker.nfiles;
+    return r;
+}
+
+void job_plan_test_run(const struct job_plan *p, const struct job_test *t,
+                       struct sbx_run_spec *out)
+{
+    *out = p->run;
+    out->stdin_data = t->stdin_data;
+    out->stdin_len = t->stdin_len;
+}
+
+void job_plan_checker_run(struct job_plan *p, const struct job_test *t, const char *output,
+                          size_t len, struct sbx_run_spec *out)
+{
+    struct sbx_file *data = p->checker.files + p->checker.nfiles;
+
+    data[0] = (struct sbx_file){checker_args[0], t->stdin_data, t->stdin_len, 0};
+    data[1] = (struct sbx_file){checker_args[1], output, len, 0};
+    data[2] = (struct sbx_file){checker_args[2], t->expected, t->expected_len, 0};
+    *out = p->checker_run;
+    out->files = p->checker.files;
+    out->nfiles = p->checker.nfiles + 3;
 }
 
 json_t *job_plan_request(const struct sbx_run_spec *step)
@@ -109,13 +200,11 @@ json_t *job_plan_request(const struct sbx_run_spec *step)
 
 void job_plan_free(struct job_plan *p)
 {
-    size_t i;
-
     free(p->compile_argv); /* languages_expand: one block each */
     free(p->run_argv);
-    for (i = 0; p->artifact_data && p->artifact_data[i]; i++)
-        free(p->artifact_data[i]);
-    free(p->artifact_data);
-    free(p->files);
+    free(p->checker_compile_argv);
+    free(p->checker_run_argv);
+    files_free(&p->prog);
+    files_free(&p->checker);
     memset(p, 0, sizeof(*p));
 }

@@ -9,6 +9,7 @@
 
 #include "result_writer.h"
 #include "job.h"
+#include "grading.h"
 #include "job_plan.h"
 #include "keys.h"
 #include "results_sql.h"
@@ -22,7 +23,20 @@
 #define OUTPUT_EVERY_MS 250
 #define OUTPUT_EVENT_MAX (64 << 10) /* per stream and event: the result has all of it */
 
-enum stage { ST_STARTING, ST_COMPILE, ST_RUN, ST_STORE, ST_ACK, ST_DONE };
+/* A graded job: COMPILE (if the language compiles), CHECKER_COMPILE (a custom checker in a
+ * compiled language), then TEST (and CHECK with a custom checker) per test. A plain job:
+ * COMPILE, then RUN. */
+enum stage {
+    ST_STARTING,
+    ST_COMPILE,
+    ST_CHECKER_COMPILE,
+    ST_RUN,
+    ST_TEST,
+    ST_CHECK,
+    ST_STORE,
+    ST_ACK,
+    ST_DONE
+};
 
 struct job_run {
     struct runner_env *env;
@@ -32,6 +46,10 @@ struct job_run {
     struct job_spec spec;
     struct job_plan plan;
     int have_spec, have_plan, in_slot, cancel_requested, released;
+    int graded;            /* the job has tests: grading is set up */
+    struct grading grading;
+    size_t test;           /* the test of ST_TEST / ST_CHECK */
+    json_t *compile;       /* a graded job's compile result (without artifacts) */
     int waiting;           /* in env's FIFO of jobs waiting for a free slot */
     struct job_run *next_waiting;
     unsigned slot;
@@ -90,6 +108,17 @@ static void publish(struct job_run *job, const char *event)
         return;
     snprintf(msg, sizeof(msg), "{\"id\":\"%s\",\"event\":\"%s\"}", job->id, event);
     (void)rq_publish(job->env->rq, channel, msg, strlen(msg), NULL, NULL);
+}
+
+static void publish_json(struct job_run *job, json_t *ev)
+{
+    char channel[KEYS_NAME_MAX + 1];
+    char *msg = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+    if (msg && keys_events(channel, sizeof(channel), job->id) == 0)
+        (void)rq_publish(job->env->rq, channel, msg, strlen(msg), NULL, NULL);
+    free(msg);
+    json_decref(ev);
 }
 
 /* Output read since the last event, as one event per stream (invalid UTF-8 replaced). */
@@ -235,12 +264,52 @@ static int has_status(const json_t *result, const char *status)
     return s && strcmp(s, status) == 0;
 }
 
+/* The next test of a graded job, or its result once grading is over. */
+static void next_test(struct job_run *job)
+{
+    long i = grading_next(&job->grading);
+    json_t *compile = job->compile;
+
+    if (i < 0) {
+        job->compile = NULL;
+        finish(job, "completed", grading_result(&job->grading, compile));
+        return;
+    }
+    job->test = (size_t)i;
+    job->stage = ST_TEST;
+    step(job);
+}
+
+static void test_done(struct job_run *job)
+{
+    publish_json(job, grading_event(&job->grading, job->id, job->test));
+    next_test(job);
+}
+
+/* A test's run, or its checker's: decided, or the custom checker is next. */
+static void after_test(struct job_run *job, json_t *result)
+{
+    if (job->stage == ST_CHECK) {
+        grading_take_check(&job->grading, job->test, result);
+    } else if (grading_take_run(&job->grading, job->test, result) == 1) {
+        job->stage = ST_CHECK;
+        step(job);
+        return;
+    }
+    test_done(job);
+}
+
 static void after_compile(struct job_run *job, json_t *result)
 {
     if (!has_status(result, "ok")) {
         /* The submission did not compile: a verdict about it, not a failure of ours. */
-        finish(job, has_status(result, "internal_error") ? "failed" : "completed",
-               json_pack("{s:s, s:O}", "status", "compile_error", "compile", result));
+        const char *state = has_status(result, "internal_error") ? "failed" : "completed";
+        if (job->graded) {
+            grading_compile_error(&job->grading);
+            finish(job, state, grading_result(&job->grading, json_incref(result)));
+        } else {
+            finish(job, state, json_pack("{s:s, s:O}", "status", "compile_error", "compile", result));
+        }
         return;
     }
     if (job_plan_take_artifacts(&job->plan, result) < 0) {
@@ -248,8 +317,36 @@ static void after_compile(struct job_run *job, json_t *result)
         return;
     }
     publish(job, "compiled");
-    job->stage = ST_RUN;
-    step(job);
+    if (!job->graded) {
+        job->stage = ST_RUN;
+        step(job);
+        return;
+    }
+    /* Kept for the result, without the artifacts (they can be large and are not the user's). */
+    job->compile = json_deep_copy(result);
+    json_object_del(job->compile, "files");
+    if (job->plan.checker_compiled) {
+        job->stage = ST_CHECKER_COMPILE;
+        step(job);
+        return;
+    }
+    next_test(job);
+}
+
+static void after_checker_compile(struct job_run *job, json_t *result)
+{
+    if (!has_status(result, "ok")) {
+        json_object_del(result, "files");
+        finish(job, "failed",
+               json_pack("{s:s, s:s, s:O}", "status", "internal_error", "message",
+                         "the custom checker did not compile", "checker_compile", result));
+        return;
+    }
+    if (job_plan_take_checker_artifacts(&job->plan, result) < 0) {
+        fail_internal(job, "the checker's compiler left no artifact");
+        return;
+    }
+    next_test(job);
 }
 
 static void on_slot(int status, json_t *answer, void *data)
@@ -270,6 +367,10 @@ static void on_slot(int status, json_t *answer, void *data)
         fail_internal(job, "the sandbox refused the request");
     else if (job->stage == ST_COMPILE)
         after_compile(job, result);
+    else if (job->stage == ST_CHECKER_COMPILE)
+        after_checker_compile(job, result);
+    else if (job->stage == ST_TEST || job->stage == ST_CHECK)
+        after_test(job, result);
     else
         finish(job, has_status(result, "internal_error") ? "failed" : "completed",
                json_incref(result));
@@ -322,10 +423,33 @@ static void serve_waiting(struct runner_env *env)
     }
 }
 
+/* The sandbox run the job's stage asks for. */
+static json_t *step_request(struct job_run *job)
+{
+    struct sbx_run_spec spec;
+    const char *output;
+    size_t len;
+
+    switch (job->stage) {
+    case ST_COMPILE:
+        return job_plan_request(&job->plan.compile);
+    case ST_CHECKER_COMPILE:
+        return job_plan_request(&job->plan.checker_compile);
+    case ST_TEST:
+        job_plan_test_run(&job->plan, &job->spec.tests[job->test], &spec);
+        return job_plan_request(&spec);
+    case ST_CHECK:
+        output = grading_output(&job->grading, &len);
+        job_plan_checker_run(&job->plan, &job->spec.tests[job->test], output, len, &spec);
+        return job_plan_request(&spec);
+    default:
+        return job_plan_request(&job->plan.run);
+    }
+}
+
 static void step(struct job_run *job)
 {
-    const struct sbx_run_spec *spec = job->stage == ST_COMPILE ? &job->plan.compile : &job->plan.run;
-    json_t *req = job_plan_request(spec);
+    json_t *req = step_request(job);
     int r;
 
     /* Only the run step's output is the program's; the compiler's comes with its result. */
@@ -354,6 +478,30 @@ static void step(struct job_run *job)
         uv_timer_start(&job->flush, on_flush, OUTPUT_EVERY_MS, OUTPUT_EVERY_MS);
 }
 
+/* A graded job: its tests' bookkeeping and its custom checker, if any. -1 when it failed
+ * (and finished). */
+static int plan_grading(struct job_run *job)
+{
+    const struct job_checker *c = &job->spec.checker;
+    const struct language *lang = NULL;
+
+    if (c->opts.kind == CHECKER_CUSTOM &&
+        !(lang = languages_find(job->env->languages, c->language))) {
+        fail_internal(job, "the checker's language is not configured on this worker");
+        return -1;
+    }
+    if (lang && job_plan_add_checker(&job->plan, c, lang, &job->env->cfg->limits.defaults) < 0) {
+        fail_internal(job, "the checker's commands could not be built");
+        return -1;
+    }
+    if (grading_init(&job->grading, &job->spec) < 0) {
+        fail_internal(job, "out of memory for the tests");
+        return -1;
+    }
+    job->graded = 1;
+    return 0;
+}
+
 /* The spec as stored by the dispatcher, read back strictly. */
 static void plan(struct job_run *job, const char *spec, size_t len)
 {
@@ -377,13 +525,25 @@ static void plan(struct job_run *job, const char *spec, size_t len)
         return;
     }
     job->have_plan = 1; /* "started" was published by the start in Redis */
-    job->stage = job->plan.compiled ? ST_COMPILE : ST_RUN;
+    if (job->spec.ntests && plan_grading(job) < 0)
+        return;
     job->tries = 0;
     if (job->cancel_requested) {
         finish(job, "cancelled", json_pack("{s:s}", "status", "cancelled"));
         return;
     }
-    step(job);
+    if (job->plan.compiled) {
+        job->stage = ST_COMPILE;
+        step(job);
+    } else if (job->graded && job->plan.checker_compiled) {
+        job->stage = ST_CHECKER_COMPILE;
+        step(job);
+    } else if (job->graded) {
+        next_test(job);
+    } else {
+        job->stage = ST_RUN;
+        step(job);
+    }
 }
 
 static void mark_running(struct job_run *job);
@@ -491,6 +651,9 @@ static void on_timer_closed(uv_handle_t *h)
     free(job->pending[1].data);
     if (job->have_plan)
         job_plan_free(&job->plan);
+    if (job->graded)
+        grading_free(&job->grading);
+    json_decref(job->compile);
     if (job->have_spec)
         job_spec_free(&job->spec);
     json_decref(job->result);

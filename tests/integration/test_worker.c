@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
+#include <jansson.h>
 
 #include "db.h"
 #include "job.h"
@@ -56,6 +57,114 @@ static void test_versions(struct tap *t, struct wctx *c)
             wu_sleep(c, 500);
     }
     tap_ok(t, ok, "the worker published the versions its runtimes print (%s)", c->text);
+}
+
+/* The result JSON of the job last read by wu_wait_state ("state|result"). */
+static json_t *last_result(struct wctx *c)
+{
+    const char *bar = strchr(c->text, '|');
+
+    return bar ? json_loads(bar + 1, 0, NULL) : NULL;
+}
+
+static const char *test_verdict(const json_t *r, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(r, "tests"), i),
+                                             "verdict"));
+}
+
+static void on_test_event(void *arg, const char *channel, const char *data, size_t len)
+{
+    int *n = arg;
+
+    (void)channel;
+    *n += data && len && strstr(data, "\"event\":\"test\"") != NULL;
+}
+
+/* Graded jobs: tests with the default checker, compile once (C), a compile error, and a
+ * custom checker in Python under the testlib convention. */
+static void test_grading(struct tap *t, struct wctx *c)
+{
+    static const char sum_py[] = "a, b = map(int, input().split())\\nprint(a + b)\\n";
+    char py[KEYS_ID_MAX + 1], cc[KEYS_ID_MAX + 1], ce[KEYS_ID_MAX + 1], cu[KEYS_ID_MAX + 1];
+    char body[2048], pattern[KEYS_NAME_MAX];
+    int events = 0;
+    json_t *r;
+
+    keys_events_pattern(pattern, sizeof(pattern), "default");
+    rq_subscribe(c->rq, pattern, 1, on_test_event, &events);
+    wu_sleep(c, 200);
+    snprintf(body, sizeof(body),
+             "{\"language\": \"python\", \"source\": \"%s\", \"tests\": ["
+             "{\"stdin\": \"1 2\", \"expected_output\": \"3\"},"
+             "{\"stdin\": \"20 22\", \"expected_output\": \"42  \\n\\n\", \"points\": 2},"
+             "{\"name\": \"big\", \"stdin\": \"5 5\", \"expected_output\": \"11\\n\"}]}",
+             sum_py);
+    tap_ok(t, wu_submit(c, body) == 0, "a graded Python job with 3 tests is queued");
+    snprintf(py, sizeof(py), "%s", c->id);
+    tap_ok(t, wu_submit(c, "{\"language\": \"c\", \"source\": \"#include <stdio.h>\\n"
+                        "int main(void) { long a, b; scanf(\\\"%ld %ld\\\", &a, &b); "
+                        "printf(\\\"%ld\\\\n\\\", a + b); return a < 0; }\\n\", \"tests\": ["
+                        "{\"stdin\": \"1 2\", \"expected_output\": \"3\\n\"},"
+                        "{\"stdin\": \"-1 0\", \"expected_output\": \"-1\\n\"},"
+                        "{\"stdin\": \"2 2\", \"expected_output\": \"4\\n\"}],"
+                        "\"grading\": {\"stop_on_failure\": true}}") == 0,
+           "a graded C job (stop on failure) is queued");
+    snprintf(cc, sizeof(cc), "%s", c->id);
+    tap_ok(t, wu_submit(c, "{\"language\": \"c\", \"source\": \"int main( {\", \"tests\": ["
+                        "{\"stdin\": \"\", \"expected_output\": \"\"},"
+                        "{\"stdin\": \"\", \"expected_output\": \"\"}]}") == 0,
+           "a graded C job that does not compile is queued");
+    snprintf(ce, sizeof(ce), "%s", c->id);
+    snprintf(body, sizeof(body),
+             "{\"language\": \"python\", \"source\": \"%s\", \"tests\": ["
+             "{\"stdin\": \"1 2\", \"expected_output\": \"3\"},"
+             "{\"stdin\": \"2 2\", \"expected_output\": \"4\"}],"
+             "\"checker\": {\"type\": \"custom\", \"language\": \"python\", \"source\": "
+             "\"import sys\\ngot = open(sys.argv[2]).read().split()\\n"
+             "want = open(sys.argv[3]).read().split()\\n"
+             "if got == want: sys.exit(0)\\n"
+             "sys.stderr.write('points 0.5\\\\n'); sys.exit(7)\\n\"}}",
+             "print(3)\\n");
+    tap_ok(t, wu_submit(c, body) == 0, "a graded job with a custom checker is queued");
+    snprintf(cu, sizeof(cu), "%s", c->id);
+
+    r = wu_wait_state(c, py, "completed", 30000) ? last_result(c) : NULL;
+    tap_ok(t, r && !strcmp(json_string_value(json_object_get(r, "verdict")), "WA") &&
+                  json_number_value(json_object_get(r, "score")) == 3 &&
+                  json_number_value(json_object_get(r, "max_score")) == 4 &&
+                  !strcmp(test_verdict(r, 0), "AC") && !strcmp(test_verdict(r, 1), "AC") &&
+                  !strcmp(test_verdict(r, 2), "WA"),
+           "Python: AC, AC (trailing whitespace ignored), WA: verdict WA, score 3 of 4");
+    tap_ok(t, r && strstr(json_string_value(json_object_get(json_array_get(
+                              json_object_get(r, "tests"), 2), "got")), "10") &&
+                  strstr(json_string_value(json_object_get(json_array_get(
+                             json_object_get(r, "tests"), 2), "expected")), "11"),
+           "the WA test shows expected 11 against got 10");
+    json_decref(r);
+    r = wu_wait_state(c, cc, "completed", 60000) ? last_result(c) : NULL;
+    tap_ok(t, r && !strcmp(json_string_value(json_object_get(r, "verdict")), "RE") &&
+                  !strcmp(test_verdict(r, 0), "AC") && !strcmp(test_verdict(r, 1), "RE") &&
+                  !strcmp(test_verdict(r, 2), "SK") &&
+                  !strcmp(json_string_value(json_object_get(json_object_get(r, "compile"),
+                                                            "status")), "ok") &&
+                  !json_object_get(json_object_get(r, "compile"), "files"),
+           "C: compiled once, AC then RE, the rest skipped (stop on failure)");
+    json_decref(r);
+    r = wu_wait_state(c, ce, "completed", 60000) ? last_result(c) : NULL;
+    tap_ok(t, r && !strcmp(json_string_value(json_object_get(r, "verdict")), "CE") &&
+                  !strcmp(json_string_value(json_object_get(r, "status")), "compile_error") &&
+                  !strcmp(test_verdict(r, 1), "CE") &&
+                  json_string_length(json_object_get(json_object_get(r, "compile"), "stderr")),
+           "a compile error: CE for every test, with the compiler's output");
+    json_decref(r);
+    r = wu_wait_state(c, cu, "completed", 30000) ? last_result(c) : NULL;
+    tap_ok(t, r && !strcmp(test_verdict(r, 0), "AC") && !strcmp(test_verdict(r, 1), "PA") &&
+                  json_number_value(json_object_get(r, "score")) == 1.5,
+           "custom checker: AC, then partial points 0.5 (exit 7): score 1.5 of 2");
+    json_decref(r);
+    tap_ok(t, events == 3 + 2 + 2, "a test event per test run (%d)", events);
+    rq_unsubscribe(c->rq, pattern);
 }
 
 static void test_jobs(struct tap *t, struct wctx *c)
@@ -187,6 +296,7 @@ int main(int argc, char **argv)
         goto out;
     test_jobs(&t, &c);
     test_versions(&t, &c);
+    test_grading(&t, &c);
     test_events(&t, &c);
     test_cancel(&t, &c);
     kill(worker, SIGTERM);
