@@ -44,6 +44,8 @@ struct runq_config {
         uint64_t idle_timeout_ms;
         uint64_t request_timeout_ms;
         uint64_t max_wait_ms;
+        uint64_t max_delay_ms; /* how far ahead a job's run_at may be */
+        uint32_t max_tests;    /* test cases of one graded job */
     } dispatcher;
     struct {
         char url[CONFIG_URL_MAX]; /* redis://... */

@@ -7,15 +7,16 @@
 
 #include "base64.h"
 #include "job_field.h"
+#include "job_sched.h"
 #include "utf8.h"
 
 static const char *const top_keys[] = {"language", "source",  "files",    "stdin",    "args",
                                        "limits",   "queue",   "priority", "metadata", "tests",
-                                       "checker",  "grading", NULL};
+                                       "checker",  "grading", "run_at",   NULL};
 static const char *const file_keys[] = {"name", "content", "encoding", NULL};
 static const char *const canon_keys[] = {"version", "language", "files",    "stdin",    "args",
                                          "limits",  "queue",    "priority", "metadata", "tests",
-                                         "checker", "grading",  NULL};
+                                         "checker", "grading",  "run_at_ms", NULL};
 static const char *const canon_required[] = {"version", "language", "files",    "args",
                                              "limits",  "queue",    "priority", NULL};
 static const char *const canon_file_keys[] = {"name", "data", NULL};
@@ -317,7 +318,10 @@ static int parse_request(json_t *root, const struct job_policy *p, struct job_sp
         return job_field_fail(e, JOB_FIELD_EQUEUE, "queue", "unknown queue \"%s\"", out->queue);
     out->priority = JOB_PRIORITY_DEFAULT;
     v = json_object_get(root, "priority");
-    if (v && (r = job_field_priority(v, &out->priority, e)) < 0)
+    if (v && (r = job_sched_priority(v, &out->priority, e)) < 0)
+        return r;
+    v = json_object_get(root, "run_at");
+    if (v && (r = job_sched_run_at(v, p->now_ms, p->max_delay_ms, &out->run_at_ms, e)) < 0)
         return r;
     if ((v = json_object_get(root, "metadata")) && (r = parse_metadata(v, p, out, e)) < 0)
         return r;
@@ -468,6 +472,8 @@ json_t *job_spec_to_json(const struct job_spec *s)
     bad |= json_object_set_new(o, "limits", job_field_limits_json(&s->limits));
     bad |= json_object_set_new(o, "queue", json_string(s->queue));
     bad |= json_object_set_new(o, "priority", json_integer(s->priority));
+    if (s->run_at_ms)
+        bad |= json_object_set_new(o, "run_at_ms", json_integer(s->run_at_ms));
     if (s->metadata)
         bad |= json_object_set_new(o, "metadata", json_deep_copy(s->metadata));
     if (s->ntests)
@@ -543,6 +549,11 @@ static int read_canonical(const json_t *j, struct job_spec *out, struct api_erro
         (r = job_field_queue(json_object_get(j, "queue"), out, e)) < 0 ||
         (r = job_field_priority(json_object_get(j, "priority"), &out->priority, e)) < 0)
         return r;
+    if ((v = json_object_get(j, "run_at_ms"))) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return job_field_fail(e, JOB_FIELD_EINVALID, "run_at_ms", "bad stored run_at_ms");
+        out->run_at_ms = json_integer_value(v);
+    }
     if ((v = json_object_get(j, "metadata")) && !(out->metadata = json_deep_copy(v)))
         return job_field_nomem(e);
     return parse_graded(j, NULL, out, e);

@@ -131,6 +131,20 @@ int keys_job_prefix(char *out, size_t len, const char *queue)
     return put(out, len, "runq:{%s}:job:", queue);
 }
 
+int keys_queue_root(char *out, size_t len, const char *queue)
+{
+    if (keys_valid_queue(queue) < 0)
+        return -EINVAL;
+    return put(out, len, "runq:{%s}:", queue);
+}
+
+int keys_wake(char *out, size_t len, const char *queue)
+{
+    if (keys_valid_queue(queue) < 0)
+        return -EINVAL;
+    return put(out, len, "runq:{%s}:wake", queue);
+}
+
 int keys_pending(char *out, size_t len, const char *queue)
 {
     if (keys_valid_queue(queue) < 0)

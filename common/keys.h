@@ -5,8 +5,12 @@
  * and the control channels are global.
  *   runq:{Q}:job:<id>            hash: spec state attempts abandoned worker cancel reason
  *                                 created_ms started_ms finished_ms result
- *   runq:{Q}:pending             list of ids: LPUSH by producers, RIGHT end popped (FIFO)
- *   runq:{Q}:processing:<w>      list of ids worker <w> took (BLMOVE pending RIGHT LEFT)
+ *   runq:{Q}:pending             list of ids (the normal lane): LPUSH by producers, RIGHT end
+ *                                 taken (FIFO); runq:{Q}:pending:high and :low, the other lanes
+ *   runq:{Q}:delayed             sorted set: ids waiting for their run_at (score, ms)
+ *   runq:{Q}:wake                list of tokens that wake a worker blocked on an empty queue
+ *   runq:{Q}:turn                counter: whose turn it is among the lanes
+ *   runq:{Q}:processing:<w>      list of ids worker <w> took (moved from a lane atomically)
  *   runq:{Q}:dead                list of ids that failed for good (abandoned too often)
  *   runq:{Q}:idem:<key>          string: the id enqueued under an idempotency key (PX ttl)
  *   runq:{Q}:events:<id>         channel: {"id","event","state"} progress and finish events
@@ -53,6 +57,8 @@ int keys_job_id_parse(const char *id, char *queue, size_t qlen);
  * return 0, -EINVAL or -ENOSPC. Functions taking an id derive the queue from it. */
 int keys_job(char *out, size_t len, const char *id);
 int keys_job_prefix(char *out, size_t len, const char *queue); /* "runq:{Q}:job:" */
+int keys_queue_root(char *out, size_t len, const char *queue); /* "runq:{Q}:" (scripts) */
+int keys_wake(char *out, size_t len, const char *queue);       /* "runq:{Q}:wake" */
 int keys_pending(char *out, size_t len, const char *queue);
 int keys_processing(char *out, size_t len, const char *queue, const char *worker);
 int keys_dead(char *out, size_t len, const char *queue);

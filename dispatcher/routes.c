@@ -237,9 +237,12 @@ static void on_depths(void *arg, int status, const struct rq_depth *d, size_t n)
 
     for (i = 0; a && i < n; i++) {
         const struct config_queue *q = submit_find_queue(op->r->cfg, d[i].queue);
-        json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I}", "name", d[i].queue, "depth",
-                                           (json_int_t)d[i].pending, "dead", (json_int_t)d[i].dead,
-                                           "max_depth", (json_int_t)(q ? q->max_depth : 0)));
+        json_array_append_new(
+            a, json_pack("{s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I}", "name", d[i].queue,
+                         "depth", (json_int_t)d[i].pending, "dead", (json_int_t)d[i].dead,
+                         "max_depth", (json_int_t)(q ? q->max_depth : 0), "lanes", "high",
+                         (json_int_t)d[i].high, "normal", (json_int_t)d[i].normal, "low",
+                         (json_int_t)d[i].low, "delayed", (json_int_t)d[i].delayed));
     }
     if (status < 0)
         api_rq_error(op->ex, status);

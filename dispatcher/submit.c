@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "api.h"
 #include "job.h"
+#include "job_sched.h"
 
 #define JOBS_PREFIX "/v1/jobs/"
 #define SUBMIT_IDEM_TTL_MS (24ULL * 3600 * 1000) /* how long an Idempotency-Key is kept */
@@ -81,6 +83,15 @@ static void on_enqueued(void *arg, int status, const struct rq_enqueued *res)
     free(op);
 }
 
+/* Wall-clock ms: run_at is a time of day, compared in Redis with the worker's clock. */
+static uint64_t submit_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void submit_job(const struct runq_config *cfg, const struct languages *langs, struct rq *rq,
                 struct http_exchange *ex)
 {
@@ -92,6 +103,9 @@ void submit_job(const struct runq_config *cfg, const struct languages *langs, st
         .resolve_language = resolve_language,
         .queue_exists = queue_exists,
         .ctx = &c,
+        .max_tests = cfg->dispatcher.max_tests,
+        .now_ms = (int64_t)submit_now_ms(),
+        .max_delay_ms = (int64_t)cfg->dispatcher.max_delay_ms,
     };
     const char *idem = http_request_header(req, "Idempotency-Key");
     struct job_spec spec = {0};
@@ -127,8 +141,10 @@ void submit_job(const struct runq_config *cfg, const struct languages *langs, st
     }
     if (text && (op = calloc(1, sizeof(*op)))) {
         op->ex = ex;
-        rc = rq_enqueue(rq, spec.queue, text, idem, SUBMIT_IDEM_TTL_MS,
-                        submit_find_queue(cfg, spec.queue)->max_depth, on_enqueued, op);
+        rc = rq_enqueue_at(rq, spec.queue, text, idem, SUBMIT_IDEM_TTL_MS,
+                           submit_find_queue(cfg, spec.queue)->max_depth,
+                           (enum rq_lane)job_sched_lane(spec.priority),
+                           (uint64_t)spec.run_at_ms, on_enqueued, op);
         if (rc < 0)
             free(op);
     }

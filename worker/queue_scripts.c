@@ -7,27 +7,51 @@
 
 #include <stddef.h>
 
-/* enqueue. KEYS[1] pending, KEYS[2] job hash, KEYS[3] idempotency key (optional).
+/* A queue's waiting jobs: three lanes (lists) by priority class, and a sorted set of jobs
+ * waiting for their run_at. root is "runq:{Q}:" (keys_queue_root); a job hash's "lane" field
+ * names its lane. LANES_FN gives the key names and the wake-up for blocked workers. */
+#define LANES_FN                                                                           \
+    "local function lane_key(root, lane)\n"                                                \
+    "  if lane == 'high' or lane == 'low' then return root .. 'pending:' .. lane end\n"   \
+    "  return root .. 'pending'\n"                                                         \
+    "end\n"                                                                                \
+    "local function waiting(root)\n"                                                       \
+    "  return redis.call('LLEN', root .. 'pending') + redis.call('LLEN', root ..\n"        \
+    "         'pending:high') + redis.call('LLEN', root .. 'pending:low') +\n"             \
+    "         redis.call('ZCARD', root .. 'delayed')\n"                                    \
+    "end\n"                                                                                \
+    "local function wake(root)\n"                                                          \
+    "  redis.call('LPUSH', root .. 'wake', '1'); redis.call('LTRIM', root .. 'wake', 0, 63)\n" \
+    "end\n"
+
+/* enqueue. KEYS[1] the job's lane, KEYS[2] job hash, KEYS[3] idempotency key (optional).
  * ARGV[1] id, ARGV[2] spec JSON, ARGV[3] now ms, ARGV[4] max depth (0: none),
- * ARGV[5] idempotency ttl ms.
+ * ARGV[5] idempotency ttl ms, ARGV[6] queue root, ARGV[7] lane, ARGV[8] run_at ms (a time
+ * after now: the job waits in the delayed set until then).
  * Returns {"ok", id, depth} | {"dup", existing id} | {"full", depth} | {"exists", id} (an id
  * collision: the caller draws another). The idempotency check comes first, so a retried
- * enqueue is answered "dup" even when the queue has filled up since. */
+ * enqueue is answered "dup" even when the queue has filled up since. The depth counts every
+ * lane and the delayed set. A blocked worker is woken. */
 static const char enqueue_lua[] =
-    "if KEYS[3] then\n"
-    "  local old = redis.call('GET', KEYS[3])\n"
-    "  if old then return {'dup', old} end\n"
-    "end\n"
-    "local max = tonumber(ARGV[4])\n"
-    "if max > 0 then\n"
-    "  local n = redis.call('LLEN', KEYS[1])\n"
-    "  if n >= max then return {'full', n} end\n"
-    "end\n"
-    "if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', ARGV[1]} end\n"
-    "redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'state', 'queued', 'attempts', 0,\n"
-    "           'abandoned', 0, 'created_ms', ARGV[3])\n"
-    "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5]) end\n"
-    "return {'ok', ARGV[1], redis.call('LPUSH', KEYS[1], ARGV[1])}\n";
+    LANES_FN "if KEYS[3] then\n"
+             "  local old = redis.call('GET', KEYS[3])\n"
+             "  if old then return {'dup', old} end\n"
+             "end\n"
+             "local max = tonumber(ARGV[4])\n"
+             "local n = waiting(ARGV[6])\n"
+             "if max > 0 and n >= max then return {'full', n} end\n"
+             "if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', ARGV[1]} end\n"
+             "redis.call('HSET', KEYS[2], 'spec', ARGV[2], 'state', 'queued', 'attempts', 0,\n"
+             "           'abandoned', 0, 'created_ms', ARGV[3], 'lane', ARGV[7])\n"
+             "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5]) end\n"
+             "if tonumber(ARGV[8]) > tonumber(ARGV[3]) then\n"
+             "  redis.call('HSET', KEYS[2], 'run_at_ms', ARGV[8])\n"
+             "  redis.call('ZADD', ARGV[6] .. 'delayed', ARGV[8], ARGV[1])\n"
+             "else\n"
+             "  redis.call('LPUSH', KEYS[1], ARGV[1])\n"
+             "end\n"
+             "wake(ARGV[6])\n"
+             "return {'ok', ARGV[1], n + 1}\n";
 
 /* The start of one job, shared by start and take: state=running, worker, started_ms,
  * attempts+1. (job, proc, dead): its hash, our processing list, the dead list.
@@ -73,28 +97,62 @@ static const char start_lua[] =
     START_FN "return start(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4],\n"
              "             ARGV[5], ARGV[6])\n";
 
-/* take: up to ARGV[5] jobs at once, each moved pending -> processing (the same atomic move
- * as BLMOVE, so no loss window) and started as by start; ids that start skips (cancelled,
- * finished, dead, gone) cost a bounded number of extra moves. One round trip and one AOF
- * write for a whole batch, where BLMOVE + start cost two per job.
- * KEYS[1] pending, KEYS[2] processing list, KEYS[3] dead. ARGV[1] worker, ARGV[2] now ms,
- * ARGV[3] results ttl ms, ARGV[4] max attempts, ARGV[5] at most this many, ARGV[6] job key
- * prefix, ARGV[7] events channel prefix. Returns {id, spec, attempts, created_ms, ...} of the started jobs (empty: none). */
+/* take: up to ARGV[5] jobs at once, each moved from a lane to the processing list (the
+ * same atomic move as BLMOVE, so no loss window) and started as by start; ids that start
+ * skips (cancelled, finished, dead, gone) cost a bounded number of extra moves. One round
+ * trip and one AOF write for a whole batch. First, delayed jobs that are due go to the
+ * consuming end of their lanes. Lanes are served by weighted turns so that none starves: of
+ * every 7 picks 4 go to high, 2 to normal and 1 to low first (an empty lane passes its turn
+ * on, in the order high, normal, low). With nothing to take, stale wake-ups are dropped.
+ * KEYS[1] processing list, KEYS[2] dead. ARGV[1] worker, ARGV[2] now ms, ARGV[3] results ttl
+ * ms, ARGV[4] max attempts, ARGV[5] at most this many, ARGV[6] queue root, ARGV[7] events
+ * channel prefix. Returns {id, spec, attempts, created_ms, ...} of the started jobs. */
 static const char take_lua[] =
-    START_FN "local out, want = {}, tonumber(ARGV[5])\n"
-             "local budget = 4 * want + 16\n"
-             "while #out < 4 * want and budget > 0 do\n"
-             "  budget = budget - 1\n"
-             "  local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')\n"
-             "  if not id then break end\n"
-             "  local r = start(ARGV[6] .. id, KEYS[2], KEYS[3], id, ARGV[1], ARGV[2], ARGV[3],\n"
-             "                  ARGV[4], ARGV[7] .. id)\n"
-             "  if r[1] == 'ok' then\n"
-             "    out[#out + 1] = id; out[#out + 1] = r[2]; out[#out + 1] = r[3]\n"
-             "    out[#out + 1] = r[4]\n"
-             "  end\n"
-             "end\n"
-             "return out\n";
+    LANES_FN START_FN
+    "local root, out, want = ARGV[6], {}, tonumber(ARGV[5])\n"
+    "local due = redis.call('ZRANGEBYSCORE', root .. 'delayed', '-inf', ARGV[2], 'LIMIT', 0, 256)\n"
+    "for _, id in ipairs(due) do\n"
+    "  redis.call('ZREM', root .. 'delayed', id)\n"
+    "  redis.call('HDEL', root .. 'job:' .. id, 'run_at_ms')\n"
+    "  redis.call('RPUSH', lane_key(root, redis.call('HGET', root .. 'job:' .. id, 'lane')), id)\n"
+    "end\n"
+    "local orders = {{'high', 'normal', 'low'}, {'normal', 'high', 'low'},\n"
+    "                {'low', 'high', 'normal'}}\n"
+    "local budget = 4 * want + 16\n"
+    "while #out < 4 * want and budget > 0 do\n"
+    "  budget = budget - 1\n"
+    "  local turn = redis.call('INCR', root .. 'turn') % 7\n"
+    "  local order = orders[1]\n"
+    "  if turn >= 6 then order = orders[3] elseif turn >= 4 then order = orders[2] end\n"
+    "  local id = false\n"
+    "  for _, lane in ipairs(order) do\n"
+    "    id = redis.call('LMOVE', lane_key(root, lane), KEYS[1], 'RIGHT', 'LEFT')\n"
+    "    if id then break end\n"
+    "  end\n"
+    "  if not id then\n"
+    "    if #out == 0 then redis.call('DEL', root .. 'wake') end\n"
+    "    break\n"
+    "  end\n"
+    "  local r = start(root .. 'job:' .. id, KEYS[1], KEYS[2], id, ARGV[1], ARGV[2], ARGV[3],\n"
+    "                  ARGV[4], ARGV[7] .. id)\n"
+    "  if r[1] == 'ok' then\n"
+    "    out[#out + 1] = id; out[#out + 1] = r[2]; out[#out + 1] = r[3]\n"
+    "    out[#out + 1] = r[4]\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+/* retry: a job that failed for a reason of ours (the sandbox or the worker, never the
+ * program's) waits in the delayed set for another start. KEYS[1] job hash, KEYS[2]
+ * processing list. ARGV[1] id, ARGV[2] now ms, ARGV[3] delay ms, ARGV[4] queue root,
+ * ARGV[5] reason. Returns 1, or 0 when the id was not in the processing list (not ours). */
+static const char retry_lua[] =
+    "if redis.call('LREM', KEYS[2], 0, ARGV[1]) == 0 then return 0 end\n"
+    "local at = tonumber(ARGV[2]) + tonumber(ARGV[3])\n"
+    "redis.call('HSET', KEYS[1], 'state', 'queued', 'reason', ARGV[5], 'run_at_ms', at)\n"
+    "redis.call('HDEL', KEYS[1], 'worker')\n"
+    "redis.call('ZADD', ARGV[4] .. 'delayed', at, ARGV[1])\n"
+    "return 1\n";
 
 /* finish (ack), once the result is durable in PostgreSQL.
  * KEYS[1] job hash, KEYS[2] processing list, KEYS[3] pending, KEYS[4] dead.
@@ -115,16 +173,16 @@ static const char finish_lua[] =
     "return 0\n";
 
 /* recover the processing list of a worker whose heartbeat expired (one queue).
- * KEYS[1] the worker's processing list, KEYS[2] pending, KEYS[3] dead.
- * ARGV[1] worker, ARGV[2] max attempts, ARGV[3] now ms, ARGV[4] job key prefix
- * ("runq:{Q}:job:"), ARGV[5] results ttl ms.
+ * KEYS[1] the worker's processing list, KEYS[2] pending (unused: lanes come from ARGV[6]),
+ * KEYS[3] dead. ARGV[1] worker, ARGV[2] max attempts, ARGV[3] now ms, ARGV[4] job key prefix
+ * ("runq:{Q}:job:"), ARGV[5] results ttl ms, ARGV[6] queue root.
  * Each id: abandoned += 1; a job asked to cancel becomes cancelled; a job started
  * max-attempts times goes to dead as failed with reason "abandoned by worker <w> <n> times";
- * any other goes back to the consuming end of pending (state queued), oldest first.
+ * any other goes back to the consuming end of its lane (state queued), oldest first.
  * attempts is not changed: it counts starts and the next start adds one.
  * Returns {requeued, dead, cancelled}. */
 static const char recover_lua[] =
-    "local rq, dead, cx = 0, 0, 0\n"
+    LANES_FN "local rq, dead, cx = 0, 0, 0\n"
     "while true do\n"
     "  local id = redis.call('LPOP', KEYS[1])\n"
     "  if not id then break end\n"
@@ -143,27 +201,32 @@ static const char recover_lua[] =
     "      redis.call('LPUSH', KEYS[3], id); dead = dead + 1\n"
     "    else\n"
     "      redis.call('HSET', job, 'state', 'queued'); redis.call('HDEL', job, 'worker')\n"
-    "      redis.call('RPUSH', KEYS[2], id); rq = rq + 1\n"
+    "      redis.call('RPUSH', lane_key(ARGV[6], redis.call('HGET', job, 'lane')), id)\n"
+    "      rq = rq + 1\n"
     "    end\n"
     "  end\n"
     "end\n"
+    "if rq > 0 then wake(ARGV[6]) end\n"
     "return {rq, dead, cx}\n";
 
-/* cancel. KEYS[1] job hash, KEYS[2] pending. ARGV[1] id, ARGV[2] now ms, ARGV[3] results
- * ttl ms, ARGV[4] control channel prefix ("runq:control:"), ARGV[5] events channel,
- * ARGV[6] event message, ARGV[7] control message.
- * Sets cancel=1, then: still pending -> removed, state cancelled, event published,
+/* cancel. KEYS[1] job hash, KEYS[2] pending (unused: lanes come from ARGV[8]). ARGV[1] id,
+ * ARGV[2] now ms, ARGV[3] results ttl ms, ARGV[4] control channel prefix ("runq:control:"),
+ * ARGV[5] events channel, ARGV[6] event message, ARGV[7] control message, ARGV[8] queue root.
+ * Sets cancel=1, then: still waiting (in its lane or the delayed set) -> removed, state
+ * cancelled, event published,
  * returns {"cancelled"}; running -> control message to runq:control:<worker>, returns
  * {"running", worker}; fetched but not started -> {"flagged"} (start will see the flag);
  * already finished -> {"finished", state}; no such job -> {"missing"}. */
 static const char cancel_lua[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
+    LANES_FN "if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end\n"
     "local st = redis.call('HGET', KEYS[1], 'state')\n"
     "if st == 'completed' or st == 'failed' or st == 'cancelled' then\n"
     "  return {'finished', st}\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'cancel', '1')\n"
-    "if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then\n"
+    "local lane = lane_key(ARGV[8], redis.call('HGET', KEYS[1], 'lane'))\n"
+    "if redis.call('LREM', lane, 0, ARGV[1]) + redis.call('ZREM', ARGV[8] .. 'delayed', ARGV[1]) > 0\n"
+    "then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_ms', ARGV[2])\n"
     "  if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end\n"
     "  redis.call('PUBLISH', ARGV[5], ARGV[6])\n"
@@ -198,25 +261,31 @@ static const char adopt_lua[] =
     "end\n"
     "return pick\n";
 
-/* depth. KEYS[1] pending, KEYS[2] dead. Returns {LLEN pending, LLEN dead}. */
+/* depth. KEYS[1] pending, KEYS[2] dead. ARGV[1] queue root. Returns {waiting (every lane
+ * and the delayed set), LLEN dead, high, normal, low, delayed}. */
 static const char depth_lua[] =
-    "return {redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2])}\n";
+    LANES_FN "local r = ARGV[1]\n"
+             "return {waiting(r), redis.call('LLEN', KEYS[2]), redis.call('LLEN', r ..\n"
+             "        'pending:high'), redis.call('LLEN', r .. 'pending'),\n"
+             "        redis.call('LLEN', r .. 'pending:low'), redis.call('ZCARD', r .. 'delayed')}\n";
 
 /* release: a fetched job this worker will not run (it is draining) goes back where fetches
- * take from, so it is the next one fetched; if take had already started it here, that start
- * is undone (state queued, attempts back down by one): it never ran.
- * KEYS[1] processing list, KEYS[2] pending. ARGV[1] id, ARGV[2] worker, ARGV[3] job key
- * prefix. Returns 1, or 0 when the id was not in the processing list. */
+ * take from in its lane, so it is the next one fetched; if take had already started it here,
+ * that start is undone (state queued, attempts back down by one): it never ran.
+ * KEYS[1] processing list, KEYS[2] pending (unused). ARGV[1] id, ARGV[2] worker, ARGV[3] job
+ * key prefix, ARGV[4] queue root. Returns 1, or 0 when the id was not in the processing list. */
 static const char release_lua[] =
-    "if redis.call('LREM', KEYS[1], 0, ARGV[1]) == 0 then return 0 end\n"
-    "local job = ARGV[3] .. ARGV[1]\n"
-    "local f = redis.call('HMGET', job, 'state', 'worker')\n"
-    "if f[1] == 'running' and f[2] == ARGV[2] then\n"
-    "  redis.call('HSET', job, 'state', 'queued'); redis.call('HINCRBY', job, 'attempts', -1)\n"
-    "  redis.call('HDEL', job, 'worker', 'started_ms')\n"
-    "end\n"
-    "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
-    "return 1\n";
+    LANES_FN "if redis.call('LREM', KEYS[1], 0, ARGV[1]) == 0 then return 0 end\n"
+             "local job = ARGV[3] .. ARGV[1]\n"
+             "local f = redis.call('HMGET', job, 'state', 'worker', 'lane')\n"
+             "if f[1] == 'running' and f[2] == ARGV[2] then\n"
+             "  redis.call('HSET', job, 'state', 'queued')\n"
+             "  redis.call('HINCRBY', job, 'attempts', -1)\n"
+             "  redis.call('HDEL', job, 'worker', 'started_ms')\n"
+             "end\n"
+             "redis.call('RPUSH', lane_key(ARGV[4], f[3]), ARGV[1])\n"
+             "wake(ARGV[4])\n"
+             "return 1\n";
 
 /* delete: a finished job's hash. KEYS[1] job hash. Returns 1 deleted, 0 no such job, -1 not
  * finished (queued or running: left alone). */
@@ -234,6 +303,7 @@ static const struct {
     [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua},
     [QUEUE_SCRIPT_START] = {"start", start_lua},
     [QUEUE_SCRIPT_TAKE] = {"take", take_lua},
+    [QUEUE_SCRIPT_RETRY] = {"retry", retry_lua},
     [QUEUE_SCRIPT_RELEASE] = {"release", release_lua},
     [QUEUE_SCRIPT_DELETE] = {"delete", delete_lua},
     [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},

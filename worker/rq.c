@@ -170,15 +170,24 @@ static void on_enqueue(struct rq *rq, void *p, int err, redisReply *r)
     free(op);
 }
 
-int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
-               uint64_t idem_ttl_ms, uint64_t max_depth, rq_enqueue_fn *cb, void *arg)
+const char *rq_lane_name(enum rq_lane lane)
 {
-    char pend[KEYS_NAME_MAX], job[KEYS_NAME_MAX], idem[KEYS_NAME_MAX], now[24], maxd[24], ttl[24];
+    static const char *const names[] = {"high", "normal", "low"};
+
+    return (unsigned)lane < 3 ? names[lane] : "normal";
+}
+
+int rq_enqueue_at(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
+                  uint64_t idem_ttl_ms, uint64_t max_depth, enum rq_lane lane,
+                  uint64_t run_at_ms, rq_enqueue_fn *cb, void *arg)
+{
+    char pend[KEYS_NAME_MAX + 8], job[KEYS_NAME_MAX], idem[KEYS_NAME_MAX], root[KEYS_NAME_MAX],
+        now[24], maxd[24], ttl[24], at[24];
     uint8_t rnd[KEYS_RANDOM_BYTES];
     struct enq_op *op;
     int r;
 
-    if (!cb || !spec || (idem_key && keys_valid_idem(idem_key) < 0))
+    if (!cb || !spec || (idem_key && keys_valid_idem(idem_key) < 0) || (unsigned)lane > 2)
         return -EINVAL;
     if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
         return errno == EAGAIN ? -EAGAIN : -EIO; /* never wait for entropy on the loop */
@@ -186,24 +195,35 @@ int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *i
         return -ENOMEM;
     if ((r = keys_job_id_make(queue, rnd, op->res.id, sizeof(op->res.id))) < 0 ||
         (r = keys_pending(pend, sizeof(pend), queue)) < 0 ||
+        (r = keys_queue_root(root, sizeof(root), queue)) < 0 ||
         (r = keys_job(job, sizeof(job), op->res.id)) < 0 ||
         (idem_key && (r = keys_idem(idem, sizeof(idem), queue, idem_key)) < 0)) {
         free(op);
         return r;
     }
+    if (lane != RQ_LANE_NORMAL) /* the lanes as keys.h names them */
+        snprintf(pend + strlen(pend), sizeof(pend) - strlen(pend), ":%s", rq_lane_name(lane));
     snprintf(now, sizeof(now), "%llu", (unsigned long long)rq_now_ms());
     snprintf(maxd, sizeof(maxd), "%llu", (unsigned long long)max_depth);
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)(idem_ttl_ms ? idem_ttl_ms : 86400000));
+    snprintf(at, sizeof(at), "%llu", (unsigned long long)run_at_ms);
     op->cb = cb;
     op->arg = arg;
     {
         const char *keys[3] = {pend, job, idem};
-        const char *args[5] = {op->res.id, spec, now, maxd, ttl};
-        r = rq_eval(rq, QUEUE_SCRIPT_ENQUEUE, idem_key ? 3 : 2, keys, 5, args, on_enqueue, op);
+        const char *args[8] = {op->res.id, spec, now, maxd, ttl, root, rq_lane_name(lane), at};
+        r = rq_eval(rq, QUEUE_SCRIPT_ENQUEUE, idem_key ? 3 : 2, keys, 8, args, on_enqueue, op);
     }
     if (r < 0)
         free(op);
     return r;
+}
+
+int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
+               uint64_t idem_ttl_ms, uint64_t max_depth, rq_enqueue_fn *cb, void *arg)
+{
+    return rq_enqueue_at(rq, queue, spec, idem_key, idem_ttl_ms, max_depth, RQ_LANE_NORMAL, 0,
+                         cb, arg);
 }
 
 /* rq_ack */
@@ -264,9 +284,9 @@ static void on_cancel(struct rq *rq, void *p, int err, redisReply *r)
 int rq_cancel(struct rq *rq, const char *id, rq_cancel_fn *cb, void *arg)
 {
     char q[KEYS_QUEUE_MAX + 1], job[KEYS_NAME_MAX], pend[KEYS_NAME_MAX], ev[KEYS_NAME_MAX], now[24],
-        ttl[24], evmsg[256], ctlmsg[256];
+        ttl[24], evmsg[256], ctlmsg[256], root[KEYS_NAME_MAX];
     const char *keys[2] = {job, pend};
-    const char *args[7] = {id, now, ttl, KEYS_CONTROL_PREFIX, ev, evmsg, ctlmsg};
+    const char *args[8] = {id, now, ttl, KEYS_CONTROL_PREFIX, ev, evmsg, ctlmsg, root};
     struct cancel_op *op;
     int r;
 
@@ -274,6 +294,7 @@ int rq_cancel(struct rq *rq, const char *id, rq_cancel_fn *cb, void *arg)
         return -EINVAL;
     keys_job(job, sizeof(job), id);
     keys_pending(pend, sizeof(pend), q);
+    keys_queue_root(root, sizeof(root), q);
     keys_events(ev, sizeof(ev), id);
     snprintf(now, sizeof(now), "%llu", (unsigned long long)rq_now_ms());
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)rq->o.results_ttl_ms);
@@ -284,7 +305,7 @@ int rq_cancel(struct rq *rq, const char *id, rq_cancel_fn *cb, void *arg)
         return -ENOMEM;
     op->cb = cb;
     op->arg = arg;
-    if ((r = rq_eval(rq, QUEUE_SCRIPT_CANCEL, 2, keys, 7, args, on_cancel, op)) < 0)
+    if ((r = rq_eval(rq, QUEUE_SCRIPT_CANCEL, 2, keys, 8, args, on_cancel, op)) < 0)
         free(op);
     return r;
 }

@@ -77,9 +77,21 @@ struct rq_enqueued {
 };
 typedef void rq_enqueue_fn(void *arg, int status, const struct rq_enqueued *res);
 
+/* A queue's lanes. Workers take from them by weighted turns (of 7 picks: 4 high, 2 normal,
+ * 1 low first), so a busy high lane never starves the low one. */
+enum rq_lane { RQ_LANE_HIGH, RQ_LANE_NORMAL, RQ_LANE_LOW };
+
+/* "high", "normal", "low". */
+const char *rq_lane_name(enum rq_lane lane);
+
 /* Atomically: idempotency check (idem_key NULL: none; else kept idem_ttl_ms), depth check
- * (max_depth 0: none), job hash {spec, state queued, attempts 0, created_ms}, LPUSH pending.
- * spec is the canonical job JSON (stored as given). res is NULL when status < 0. */
+ * (max_depth 0: none; every lane and the delayed set count), job hash {spec, state queued,
+ * attempts 0, created_ms, lane}, LPUSH into the lane, or into the delayed set until
+ * run_at_ms when that is in the future; a blocked worker is woken. spec is the canonical
+ * job JSON (stored as given). res is NULL when status < 0. rq_enqueue: normal lane, now. */
+int rq_enqueue_at(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
+                  uint64_t idem_ttl_ms, uint64_t max_depth, enum rq_lane lane,
+                  uint64_t run_at_ms, rq_enqueue_fn *cb, void *arg);
 int rq_enqueue(struct rq *rq, const char *queue, const char *spec, const char *idem_key,
                uint64_t idem_ttl_ms, uint64_t max_depth, rq_enqueue_fn *cb, void *arg);
 
@@ -97,9 +109,11 @@ typedef void rq_fetch_fn(void *arg, int status, const struct rq_fetched *jobs, s
  *     runs or still has to acknowledge) come first, one per call: a fetch whose reply was lost
  *     to a disconnect, or what an earlier process of the same worker name left (the first
  *     fetch of each queue after rq_open marks ids there running under our name as queued);
- *  2. else the take script moves and starts up to max jobs in one round trip;
- *  3. else (the queue is empty) BLMOVE blocks up to block_ms for one job.
- * Ids from 1 and 3 are not started: call rq_mark_running on each. */
+ *  2. else the take script moves and starts up to max jobs in one round trip (delayed jobs
+ *     that are due first join their lanes);
+ *  3. else (the queue is empty) it blocks up to block_ms on the queue's wake-up list and
+ *     answers no job: ask again (an enqueue wakes one blocked worker at once).
+ * Ids from 1 are not started: call rq_mark_running on each. */
 int rq_fetch(struct rq *rq, const char *queue, unsigned max, const char *const *held, size_t nheld,
              uint64_t block_ms, rq_fetch_fn *cb, void *arg);
 
@@ -143,6 +157,12 @@ int rq_ack(struct rq *rq, const char *id, const char *state, const char *result_
  * the take script made for it is undone (state queued, attempts as before). value: 1, or 0
  * when it was not in our processing list. */
 int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
+
+/* A job that failed for a reason of ours (sandbox, worker) goes back to wait delay_ms in
+ * the delayed set, state queued with the reason; the next start counts as a new attempt.
+ * value: 1, or 0 when it was not in our processing list. */
+int rq_retry(struct rq *rq, const char *id, uint64_t delay_ms, const char *reason, rq_int_fn *cb,
+             void *arg);
 
 /* Deletes a finished job's hash. value: 1 deleted, 0 no such job, -1 not finished (kept). */
 int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
@@ -188,7 +208,8 @@ int rq_get_job(struct rq *rq, const char *id, rq_job_fn *cb, void *arg);
 
 struct rq_depth {
     const char *queue;
-    long long pending, dead;
+    long long pending, dead;          /* pending: waiting in every lane and the delayed set */
+    long long high, normal, low, delayed;
 };
 typedef void rq_depths_fn(void *arg, int status, const struct rq_depth *d, size_t n);
 

@@ -157,7 +157,7 @@ static void rec_send(struct rq *rq, struct rec_op *op, int argc, const char **ar
 
 static void rec_eval(struct rq *rq, struct rec_op *op, const char **keys, const char **args)
 {
-    int r = rq_eval(rq, QUEUE_SCRIPT_RECOVER, 3, keys, 5, args, on_rec, op);
+    int r = rq_eval(rq, QUEUE_SCRIPT_RECOVER, 3, keys, 6, args, on_rec, op);
 
     if (r < 0 && !op->err)
         op->err = r;
@@ -169,7 +169,7 @@ static void rec_eval(struct rq *rq, struct rec_op *op, const char **keys, const 
 static void rec_next_worker(struct rq *rq, struct rec_op *op)
 {
     char proc[KEYS_NAME_MAX], pend[KEYS_NAME_MAX], dead[KEYS_NAME_MAX], prefix[KEYS_NAME_MAX],
-        maxa[16], now[24], ttl[24];
+        root[KEYS_NAME_MAX], maxa[16], now[24], ttl[24];
     const char *keys[3] = {proc, pend, dead};
     size_t i;
 
@@ -184,7 +184,8 @@ static void rec_next_worker(struct rq *rq, struct rec_op *op)
     snprintf(now, sizeof(now), "%llu", (unsigned long long)rq_now_ms());
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)rq->o.results_ttl_ms);
     for (i = 0; i < rq->nqueues && !op->err; i++) {
-        const char *args[5] = {op->workers[op->cur], maxa, now, prefix, ttl};
+        const char *args[6] = {op->workers[op->cur], maxa, now, prefix, ttl, root};
+        keys_queue_root(root, sizeof(root), rq->queues[i].name);
         keys_processing(proc, sizeof(proc), rq->queues[i].name, op->workers[op->cur]);
         keys_pending(pend, sizeof(pend), rq->queues[i].name);
         keys_dead(dead, sizeof(dead), rq->queues[i].name);
@@ -336,14 +337,18 @@ static void on_depth(struct rq *rq, void *p, int err, redisReply *r)
     if (!err) {
         op->d[i].pending = rq_elem_int(r, 0);
         op->d[i].dead = rq_elem_int(r, 1);
+        op->d[i].high = rq_elem_int(r, 2);
+        op->d[i].normal = rq_elem_int(r, 3);
+        op->d[i].low = rq_elem_int(r, 4);
+        op->d[i].delayed = rq_elem_int(r, 5);
     }
     depth_done(op);
 }
 
 int rq_queue_depths(struct rq *rq, const char *const *queues, size_t n, rq_depths_fn *cb, void *arg)
 {
-    char pend[KEYS_NAME_MAX], dead[KEYS_NAME_MAX];
-    const char *keys[2] = {pend, dead};
+    char pend[KEYS_NAME_MAX], dead[KEYS_NAME_MAX], root[KEYS_NAME_MAX];
+    const char *keys[2] = {pend, dead}, *args[1] = {root};
     struct depth_op *op;
     size_t i;
     int r;
@@ -365,7 +370,8 @@ int rq_queue_depths(struct rq *rq, const char *const *queues, size_t n, rq_depth
         op->d[i].queue = op->names[i];
         keys_pending(pend, sizeof(pend), queues[i]);
         keys_dead(dead, sizeof(dead), queues[i]);
-        r = rq_eval(rq, QUEUE_SCRIPT_DEPTH, 2, keys, 0, NULL, on_depth, op);
+        keys_queue_root(root, sizeof(root), queues[i]);
+        r = rq_eval(rq, QUEUE_SCRIPT_DEPTH, 2, keys, 1, args, on_depth, op);
         if (r < 0 && i == 0) {
             free(op);
             return r;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* rq_fetch: how a worker gets jobs (see rq.h): adoption of ids left in its own processing
- * list, the take script (many jobs moved and started in one round trip while the queue has
- * them), BLMOVE (block on an empty queue), the single start of an adopted or BLMOVEd id, and
- * the release of a fetched job a draining worker will not run.
+ * list, the take script (many jobs moved and started in one round trip, lanes by weighted
+ * turns, delayed jobs promoted when due), a blocking wait on the queue's wake-up list when it
+ * is empty, the single start of an adopted id, the release of a fetched job a draining worker
+ * will not run, and the retry (later, in the delayed set) of one that failed on our side.
  * Must not: decide how many jobs to hold (the worker asks for a count) or retry on its own. */
 #include "rq.h"
 
@@ -37,31 +38,27 @@ static void fetch_one(struct rq *rq, struct fetch_op *op, const char *id)
     fetch_done(rq, op, 0, &one, 1);
 }
 
-static void on_blmove(struct rq *rq, void *p, int err, redisReply *r)
+/* The queue was empty: the wake-up list said something was enqueued, or block_ms passed.
+ * Either way no job is fetched here: the caller asks again and take finds it. */
+static void on_wake(struct rq *rq, void *p, int err, redisReply *r)
 {
     struct fetch_op *op = p;
 
     if (err)
-        op->q->scan = 1; /* the move may have happened without us hearing of it */
+        op->q->scan = 1; /* the connection dropped: look at our list again before trusting it */
     else if (r->type == REDIS_REPLY_ERROR)
         err = -EIO;
-    else if (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING)
-        err = -EPROTO;
-    if (!err && r->type == REDIS_REPLY_STRING)
-        fetch_one(rq, op, r->str);
-    else
-        fetch_done(rq, op, err, NULL, 0);
+    fetch_done(rq, op, err, NULL, 0);
 }
 
-static int send_blmove(struct rq *rq, struct fetch_op *op)
+static int send_wait(struct rq *rq, struct fetch_op *op)
 {
-    char pend[KEYS_NAME_MAX], proc[KEYS_NAME_MAX], secs[32];
-    const char *argv[6] = {"BLMOVE", pend, proc, "RIGHT", "LEFT", secs};
+    char wake[KEYS_NAME_MAX], secs[32];
+    const char *argv[3] = {"BLPOP", wake, secs};
 
-    keys_pending(pend, sizeof(pend), op->q->name);
-    keys_processing(proc, sizeof(proc), op->q->name, rq->worker);
+    keys_wake(wake, sizeof(wake), op->q->name);
     snprintf(secs, sizeof(secs), "%.3f", op->block_ms ? (double)op->block_ms / 1000.0 : 0.001);
-    return rq_send_cmd(&rq->conn[CONN_BLOCK], on_blmove, op, -1, 6, argv, NULL,
+    return rq_send_cmd(&rq->conn[CONN_BLOCK], on_wake, op, -1, 3, argv, NULL,
                        op->block_ms + rq->o.command_timeout_ms);
 }
 
@@ -94,7 +91,7 @@ static void on_take(struct rq *rq, void *p, int err, redisReply *r)
     size_t n = 0;
 
     if (!(err = rq_reply_status(err, r)) && r->type == REDIS_REPLY_ARRAY && r->elements == 0) {
-        if ((err = send_blmove(rq, op)) == 0) /* the queue is empty: wait on it */
+        if ((err = send_wait(rq, op)) == 0) /* the queue is empty: wait for an enqueue */
             return;
     } else if (!err && !(jobs = calloc(r->elements / 4 + 1, sizeof(*jobs)))) {
         err = -ENOMEM;
@@ -110,21 +107,20 @@ static void on_take(struct rq *rq, void *p, int err, redisReply *r)
 
 static int send_take(struct rq *rq, struct fetch_op *op)
 {
-    char pend[KEYS_NAME_MAX], proc[KEYS_NAME_MAX], dead[KEYS_NAME_MAX], prefix[KEYS_NAME_MAX],
-        events[KEYS_NAME_MAX], now[24], ttl[24], maxa[16], max[16];
-    const char *keys[3] = {pend, proc, dead};
-    const char *args[7] = {rq->worker, now, ttl, maxa, max, prefix, events};
+    char proc[KEYS_NAME_MAX], dead[KEYS_NAME_MAX], root[KEYS_NAME_MAX], events[KEYS_NAME_MAX],
+        now[24], ttl[24], maxa[16], max[16];
+    const char *keys[2] = {proc, dead};
+    const char *args[7] = {rq->worker, now, ttl, maxa, max, root, events};
 
-    keys_pending(pend, sizeof(pend), op->q->name);
     keys_processing(proc, sizeof(proc), op->q->name, rq->worker);
     keys_dead(dead, sizeof(dead), op->q->name);
-    keys_job_prefix(prefix, sizeof(prefix), op->q->name);
+    keys_queue_root(root, sizeof(root), op->q->name);
     keys_events_prefix(events, sizeof(events), op->q->name);
     snprintf(now, sizeof(now), "%llu", (unsigned long long)rq_now_ms());
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)rq->o.results_ttl_ms);
     snprintf(maxa, sizeof(maxa), "%u", rq->o.max_attempts);
     snprintf(max, sizeof(max), "%u", op->max);
-    return rq_eval(rq, QUEUE_SCRIPT_TAKE, 3, keys, 7, args, on_take, op);
+    return rq_eval(rq, QUEUE_SCRIPT_TAKE, 2, keys, 7, args, on_take, op);
 }
 
 static void on_adopt(struct rq *rq, void *p, int err, redisReply *r)
@@ -277,18 +273,38 @@ int rq_mark_running(struct rq *rq, const char *id, rq_start_fn *cb, void *arg)
     return r;
 }
 
-/* rq_release */
+/* rq_release, rq_retry */
 
 int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
 {
-    char q[KEYS_QUEUE_MAX + 1], proc[KEYS_NAME_MAX], pend[KEYS_NAME_MAX], prefix[KEYS_NAME_MAX];
+    char q[KEYS_QUEUE_MAX + 1], proc[KEYS_NAME_MAX], pend[KEYS_NAME_MAX], prefix[KEYS_NAME_MAX],
+        root[KEYS_NAME_MAX];
     const char *keys[2] = {proc, pend};
-    const char *args[3] = {id, rq->worker, prefix};
+    const char *args[4] = {id, rq->worker, prefix, root};
 
     if (!rq->worker[0] || keys_job_id_parse(id, q, sizeof(q)) < 0)
         return -EINVAL;
     keys_processing(proc, sizeof(proc), q, rq->worker);
     keys_pending(pend, sizeof(pend), q);
     keys_job_prefix(prefix, sizeof(prefix), q);
-    return rq_int_script(rq, QUEUE_SCRIPT_RELEASE, 2, keys, 3, args, cb, arg);
+    keys_queue_root(root, sizeof(root), q);
+    return rq_int_script(rq, QUEUE_SCRIPT_RELEASE, 2, keys, 4, args, cb, arg);
+}
+
+int rq_retry(struct rq *rq, const char *id, uint64_t delay_ms, const char *reason, rq_int_fn *cb,
+             void *arg)
+{
+    char q[KEYS_QUEUE_MAX + 1], job[KEYS_NAME_MAX], proc[KEYS_NAME_MAX], root[KEYS_NAME_MAX],
+        now[24], delay[24];
+    const char *keys[2] = {job, proc};
+    const char *args[5] = {id, now, delay, root, reason ? reason : ""};
+
+    if (!rq->worker[0] || keys_job_id_parse(id, q, sizeof(q)) < 0)
+        return -EINVAL;
+    keys_job(job, sizeof(job), id);
+    keys_processing(proc, sizeof(proc), q, rq->worker);
+    keys_queue_root(root, sizeof(root), q);
+    snprintf(now, sizeof(now), "%llu", (unsigned long long)rq_now_ms());
+    snprintf(delay, sizeof(delay), "%llu", (unsigned long long)delay_ms);
+    return rq_int_script(rq, QUEUE_SCRIPT_RETRY, 2, keys, 5, args, cb, arg);
 }

@@ -172,6 +172,7 @@ void cb_depths(void *arg, int status, const struct rq_depth *d, size_t n)
     r->status = status;
     r->pending = n ? d[0].pending : -1;
     r->dead = n ? d[0].dead : -1;
+    r->delayed = n ? d[0].delayed : -1;
     r->done = 1;
 }
 

@@ -42,7 +42,7 @@ struct res {
     enum rq_cancel_status cancel;
     struct rq_recovery rec;
     char spec[256], state[32], worker[64], reason[128], result[128];
-    long long attempts, abandoned, pending, dead;
+    long long attempts, abandoned, pending, dead, delayed;
     int cancel_requested;
 };
 

@@ -189,6 +189,48 @@ static void test_submit(struct ctx *x)
         freeReplyObject(rep);
     }
 
+    /* Priorities go to their lanes; a run_at ahead waits in the delayed set; a bad one is
+     * named. */
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"1\", \"priority\": \"high\"}", &r);
+    snprintf(id, sizeof(id), "%s", http_client_jstr(r.json, "id", NULL));
+    http_client_resp_clear(&r);
+    tap_ok(t, redis_int(x, "LPOS runq:{default}:pending:high %s", id) == 0,
+           "priority \"high\": in the high lane");
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"1\", \"priority\": 8, "
+                     "\"run_at\": \"2099-01-01T00:00:00Z\"}", &r);
+    tap_ok(t, r.status == 422 && !strcmp(http_client_err_field(&r), "run_at"),
+           "run_at beyond dispatcher.max_delay: 422 naming run_at (%d)", r.status);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"1\", \"priority\": 8, "
+                     "\"run_at\": 4102444800}", &r);
+    tap_ok(t, r.status == 422, "run_at as Unix seconds, same check");
+    http_client_resp_clear(&r);
+    {
+        char body[200];
+        time_t soon = time(NULL) + 3600;
+        snprintf(body, sizeof(body),
+                 "{\"language\": \"py\", \"source\": \"1\", \"priority\": 8, \"run_at\": %lld}",
+                 (long long)soon);
+        http_client_call(port, "POST", "/v1/jobs", JSON_CT, body, &r);
+    }
+    snprintf(id, sizeof(id), "%s", http_client_jstr(r.json, "id", NULL));
+    tap_ok(t, r.status == 202 && redis_int(x, "ZSCORE runq:{default}:delayed %s", id) < 0 &&
+                  redis_int(x, "ZRANK runq:{default}:delayed %s", id) >= 0,
+           "run_at in an hour: 202, waiting in the delayed set (%d)", r.status);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/queues", NULL, NULL, &r);
+    tap_ok(t, r.status == 200 && strstr(r.body, "\"delayed\":1") && strstr(r.body, "\"high\":1"),
+           "GET /v1/queues shows the lanes and the delayed set (%s)", r.body);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"1\", \"priority\": \"urgent\"}", &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "priority"),
+           "an unknown priority name: 400 naming priority");
+    http_client_resp_clear(&r);
+
     http_client_call(port, "POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\",", &r);
     tap_ok(t,
            r.status == 400 && !strcmp(http_client_err_code(&r), "invalid_json") &&
@@ -471,7 +513,12 @@ static void test_misc(struct ctx *x)
         if (!strcmp(http_client_jstr(q, "name", NULL), "default")) {
             char key[KEYS_NAME_MAX];
             keys_pending(key, sizeof(key), "default");
-            ok += json_integer_value(json_object_get(q, "depth")) == redis_int(x, "LLEN %s", key);
+            /* every lane and the delayed set count */
+            ok += json_integer_value(json_object_get(q, "depth")) ==
+                  redis_int(x, "LLEN %s", key) +
+                      redis_int(x, "LLEN %s", "runq:{default}:pending:high") +
+                      redis_int(x, "LLEN %s", "runq:{default}:pending:low") +
+                      redis_int(x, "ZCARD %s", "runq:{default}:delayed");
         }
     }
     tap_ok(t, r.status == 200 && ok == 2 && json_array_size(json_object_get(r.json, "queues")) == 3,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "queue_util.h"
@@ -147,12 +148,24 @@ static void test_take(struct tap *t, struct env *e)
            "a fetch on the empty queue blocks");
     sleep_loop(e, 100);
     enqueue(e, e->prod, "default", "{}", NULL, 0, &g);
-    tap_ok(t, wait_for(e, &r.done, 3000) && r.status == 0 && r.nfetched == 1 &&
-                  !strcmp(r.id, g.enq.id) && !r.started,
-           "a job enqueued meanwhile arrives by BLMOVE, not started");
-    tap_ok(t, start(e, e->w1, g.enq.id, &r) == 0 && r.start == RQ_START_OK && r.attempts == 1,
-           "rq_mark_running starts it: attempts 1");
+    tap_ok(t, wait_for(e, &r.done, 1500) && r.status == 0 && r.nfetched == 0,
+           "a job enqueued meanwhile wakes the blocked fetch at once (no job: ask again)");
+    tap_ok(t, fetch_n(e, e->w1, "default", 3, 1000, &r) == 0 && r.nfetched == 1 &&
+                  !strcmp(r.id, g.enq.id) && r.started && r.attempts == 1,
+           "the next fetch takes it, started: attempts 1");
     ack(e, e->w1, g.enq.id, "completed", &r);
+    enqueue(e, e->prod, "default", "{}", NULL, 0, &g);
+    snprintf(ids[0], sizeof(ids[0]), "%s", g.enq.id);
+    enqueue(e, e->prod, "default", "{}", NULL, 0, &g);
+    snprintf(ids[1], sizeof(ids[1]), "%s", g.enq.id);
+    tap_ok(t, fetch_n(e, e->w1, "default", 3, 100, &r) == 0 && r.nfetched == 2 &&
+                  sync_int(e, "LLEN %s", "runq:{default}:wake", NULL) == 2,
+           "enqueues with nobody blocked leave wake-ups behind (2)");
+    tap_ok(t, fetch_n(e, e->w1, "default", 3, 100, &r) == 0 && r.nfetched == 0 &&
+                  sync_int(e, "EXISTS %s", "runq:{default}:wake", NULL) == 0,
+           "a take that finds nothing drops them, so the wait really blocks");
+    ack(e, e->w1, ids[0], "completed", &r);
+    ack(e, e->w1, ids[1], "completed", &r);
 
     /* Two ids in a restarted w3's list: one it holds (runs), one whose fetch reply it lost. */
     w3 = open_rq(e, "w3", 5000, 2);
@@ -177,6 +190,76 @@ static void test_take(struct tap *t, struct env *e)
     ack(e, w3, ids[0], "completed", &r);
     rq_close(w3, on_closed, &closed);
     wait_for(e, &closed, 2000);
+}
+
+static int enqueue_lane(struct env *e, enum rq_lane lane, uint64_t run_at, struct res *r)
+{
+    char spec[32];
+
+    snprintf(spec, sizeof(spec), "{\"lane\":\"%s\"}", rq_lane_name(lane));
+    return RUN(e, r, rq_enqueue_at(e->prod, "other", spec, NULL, 0, 0, lane, run_at, cb_enq, r));
+}
+
+/* Lanes by weighted turns (no starvation), delayed jobs, retries, depths per lane. */
+static void test_lanes(struct tap *t, struct env *e)
+{
+    struct res r = {0}, g = {0};
+    int i, n[3] = {0, 0, 0}, ok = 1;
+    char id[KEYS_ID_MAX + 1];
+    uint64_t now;
+
+    for (i = 0; i < 21; i++)
+        ok &= enqueue_lane(e, (enum rq_lane)(i % 3), 0, &r) == 0;
+    tap_ok(t, ok, "7 jobs queued in each of the high, normal and low lanes");
+    ok = fetch_n(e, e->w1, "other", 7, 100, &r) == 0 && r.nfetched == 7;
+    for (i = 0; ok && i < 7; i++) {
+        ok = get(e, r.ids[i], &g) == 0;
+        n[0] += strstr(g.spec, "high") != NULL;
+        n[1] += strstr(g.spec, "normal") != NULL;
+        n[2] += strstr(g.spec, "low") != NULL;
+        ack(e, e->w1, r.ids[i], "completed", &g);
+    }
+    tap_ok(t, ok && n[0] == 4 && n[1] == 2 && n[2] == 1,
+           "7 picks with every lane busy: 4 high, 2 normal, 1 low (%d %d %d)", n[0], n[1], n[2]);
+    for (int round = 0; round < 2; round++) {
+        ok &= fetch_n(e, e->w1, "other", 7, 100, &r) == 0 && r.nfetched == 7;
+        for (i = 0; i < (int)r.nfetched; i++)
+            ack(e, e->w1, r.ids[i], "completed", &g);
+    }
+    tap_ok(t, ok, "the other 14 follow");
+
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* run_at is wall-clock time, like Redis' side */
+    now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    enqueue_lane(e, RQ_LANE_LOW, now + 400, &r);
+    snprintf(id, sizeof(id), "%s", r.enq.id);
+    r.done = 0;
+    tap_ok(t, RUN(e, &r, rq_queue_depths(e->prod, (const char *[]){"other"}, 1, cb_depths, &r)) == 0 &&
+                  r.pending == 1 && r.delayed == 1,
+           "a job with run_at in 0.4 s waits in the delayed set (depth 1, delayed 1)");
+    tap_ok(t, fetch_n(e, e->w1, "other", 3, 100, &r) == 0 && r.nfetched == 0,
+           "it is not taken before its time");
+    sleep_loop(e, 500);
+    tap_ok(t, fetch_n(e, e->w1, "other", 3, 100, &r) == 0 && r.nfetched == 1 && !strcmp(r.id, id) &&
+                  r.started,
+           "once due it is taken, started");
+    g.done = 0;
+    tap_ok(t, RUN(e, &g, rq_retry(e->w1, id, 300, "the sandbox slot died", cb_int, &g)) == 0 &&
+                  g.value == 1 && get(e, id, &g) == 0 && !strcmp(g.state, "queued") &&
+                  !strcmp(g.reason, "the sandbox slot died"),
+           "retry: back to queued with the reason, waiting in the delayed set");
+    tap_ok(t, fetch_n(e, e->w1, "other", 3, 100, &r) == 0 && r.nfetched == 0,
+           "not before its delay");
+    sleep_loop(e, 400);
+    tap_ok(t, fetch_n(e, e->w1, "other", 3, 100, &r) == 0 && r.nfetched == 1 && r.attempts == 2,
+           "then taken again as attempt 2");
+    ack(e, e->w1, id, "completed", &r);
+    enqueue_lane(e, RQ_LANE_HIGH, now + 60000, &r);
+    snprintf(id, sizeof(id), "%s", r.enq.id);
+    tap_ok(t, RUN(e, &g, rq_cancel(e->prod, id, cb_cancel, &g)) == 0 &&
+                  g.cancel == RQ_CANCEL_CANCELLED &&
+                  sync_int(e, "ZCARD %s", "runq:{other}:delayed", NULL) == 0,
+           "cancelling a delayed job removes it from the delayed set");
 }
 
 /* Two consumers, each chaining fetch -> start -> ack -> fetch until the queue is empty. */
@@ -421,6 +504,7 @@ int main(void)
     test_basic(&t, e);
     test_fifo(&t, e);
     test_take(&t, e);
+    test_lanes(&t, e);
     test_two_consumers(&t, e);
     test_cancel_and_events(&t, e);
     test_release_and_delete(&t, e);
