@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/* Integration tests of worker/webhook against a real HTTP receiver on 127.0.0.1 (a thread
+ * with blocking sockets in this file, so a receiver that is slow never stalls the loop under
+ * test): the receiver checks each request's signature with webhook_sign_verify (and that a
+ * wrong secret fails it), and records method, path, headers and the exact body; it answers
+ * from a script (status, delay). Cases: delivered at once; 500 then 200 and 429, 503 then 200
+ * retried; 400 and 302 given up at once; a port where nothing listens retried up to
+ * max_attempts; a timeout retried; a 1.5 MB body; the loop keeps ticking while the receiver
+ * sleeps; webhook_close with an attempt in flight and a retry waiting (-ECANCELED, before
+ * close returns), and from a callback. Every wait is bounded (a loop watchdog, and alarm()). */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "tap.h"
+#include "webhook.h"
+#include "webhook_sign.h"
+
+#define SECRET "whsec_integration"
+#define WAIT_MS 20000
+#define MAX_REQS 32
+
+/* What the receiver saw of one request. */
+struct rx_req {
+    char method[16], path[256], content_type[64], user_agent[64], ts[32], sig[160];
+    int expect; /* an Expect header came */
+    char *body;
+    size_t len;
+    int verify, verify_wrong; /* webhook_sign_verify with the secret / with another one */
+};
+
+struct rx_answer {
+    int status, delay_ms;
+};
+
+struct receiver {
+    int lfd, port;
+    pthread_t th;
+    pthread_mutex_t mu;
+    int stop;
+    struct rx_answer script[8]; /* request i gets script[i]; beyond nscript: 200 at once */
+    int nscript;
+    struct rx_req reqs[MAX_REQS];
+    int nreqs;
+};
+
+/* The value of header name in the head [h, e), trimmed, into out ("" when absent). */
+static void header(const char *h, const char *e, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+
+    out[0] = '\0';
+    for (const char *l = strstr(h, "\r\n"); l && l + 2 < e; l = strstr(l + 2, "\r\n")) {
+        const char *v = l + 2, *end = strstr(v, "\r\n");
+
+        if (!end || strncasecmp(v, name, n) != 0 || v[n] != ':')
+            continue;
+        for (v += n + 1; *v == ' '; v++)
+            ;
+        snprintf(out, cap, "%.*s", (int)(end - v), v);
+        return;
+    }
+}
+
+static void serve_one(struct receiver *rx, int fd)
+{
+    static const char *reason = "X";
+    char head[16384], cl[32], resp[512];
+    size_t got = 0, blen;
+    char *hend = NULL, *body;
+    struct rx_answer a = {200, 0};
+    struct rx_req *q;
+    struct timeval tv = {5, 0};
+    ssize_t n;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (!hend && got < sizeof(head) - 1 &&
+           (n = recv(fd, head + got, sizeof(head) - 1 - got, 0)) > 0) {
+        got += (size_t)n;
+        head[got] = '\0';
+        hend = strstr(head, "\r\n\r\n");
+    }
+    if (!hend)
+        return;
+    header(head, hend + 2, "Content-Length", cl, sizeof(cl));
+    blen = strtoul(cl, NULL, 10);
+    if (blen > (4 << 20) || !(body = malloc(blen + 1)))
+        return;
+    n = (ssize_t)(got - (size_t)(hend + 4 - head));
+    memcpy(body, hend + 4, (size_t)n);
+    for (size_t have = (size_t)n; have < blen; have += (size_t)n)
+        if ((n = recv(fd, body + have, blen - have, 0)) <= 0) {
+            free(body);
+            return;
+        }
+    body[blen] = '\0';
+    pthread_mutex_lock(&rx->mu);
+    if (rx->nreqs < MAX_REQS) {
+        q = &rx->reqs[rx->nreqs];
+        memset(q, 0, sizeof(*q));
+        sscanf(head, "%15s %255s", q->method, q->path);
+        header(head, hend + 2, "Content-Type", q->content_type, sizeof(q->content_type));
+        header(head, hend + 2, "User-Agent", q->user_agent, sizeof(q->user_agent));
+        header(head, hend + 2, WEBHOOK_SIGN_TIMESTAMP_HEADER, q->ts, sizeof(q->ts));
+        header(head, hend + 2, WEBHOOK_SIGN_SIGNATURE_HEADER, q->sig, sizeof(q->sig));
+        header(head, hend + 2, "Expect", cl, sizeof(cl));
+        q->expect = cl[0] != '\0';
+        q->verify = webhook_sign_verify(SECRET, q->ts, q->sig, body, blen, time(NULL), 300);
+        q->verify_wrong =
+            webhook_sign_verify("whsec_wrong", q->ts, q->sig, body, blen, time(NULL), 300);
+        q->body = body;
+        q->len = blen;
+        if (rx->nreqs < rx->nscript)
+            a = rx->script[rx->nreqs];
+        rx->nreqs++;
+    } else
+        free(body);
+    pthread_mutex_unlock(&rx->mu);
+    if (a.delay_ms)
+        usleep((useconds_t)a.delay_ms * 1000);
+    snprintf(cl, sizeof(cl), "answer %d\n", a.status);
+    if (a.status == 204) /* no body allowed */
+        cl[0] = '\0';
+    n = snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n%s", a.status,
+                 reason, strlen(cl), a.status == 302 ? "Location: /elsewhere\r\n" : "", cl);
+    send(fd, resp, (size_t)n, MSG_NOSIGNAL);
+}
+
+static void *rx_main(void *arg)
+{
+    struct receiver *rx = arg;
+
+    for (;;) {
+        struct pollfd p = {rx->lfd, POLLIN, 0};
+        int stop, fd;
+
+        pthread_mutex_lock(&rx->mu);
+        stop = rx->stop;
+        pthread_mutex_unlock(&rx->mu);
+        if (stop)
+            return NULL;
+        if (poll(&p, 1, 50) <= 0 || (fd = accept(rx->lfd, NULL, NULL)) < 0)
+            continue;
+        serve_one(rx, fd);
+        close(fd);
+    }
+}
+
+/* A TCP socket bound to 127.0.0.1 on a free port; listening or not. Returns fd or -1. */
+static int bound_socket(int listening, int *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        (listening && listen(fd, 16) < 0) || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Forgets what was received and installs the next script (n answers). */
+static void rx_reset(struct receiver *rx, const struct rx_answer *script, int n)
+{
+    pthread_mutex_lock(&rx->mu);
+    for (int i = 0; i < rx->nreqs; i++)
+        free(rx->reqs[i].body);
+    rx->nreqs = 0;
+    if (n)
+        memcpy(rx->script, script, sizeof(*script) * (size_t)n);
+    rx->nscript = n;
+    pthread_mutex_unlock(&rx->mu);
+}
+
+static int rx_count(struct receiver *rx)
+{
+    int n;
+
+    pthread_mutex_lock(&rx->mu);
+    n = rx->nreqs;
+    pthread_mutex_unlock(&rx->mu);
+    return n;
+}
+
+struct env {
+    uv_loop_t loop;
+    uv_timer_t watchdog;
+    int expired;
+    struct receiver rx;
+    char url[128];
+};
+
+/* One delivery's record. */
+struct done {
+    int calls, status;
+    long http_status;
+    unsigned attempts;
+    char error[300];
+    uint64_t at_ms;
+    struct env *e;
+    struct webhook *close_w; /* set: the callback delivers into *chain, then closes close_w */
+    struct done *chain;
+    int deliver_rc;
+};
+
+static void on_done(const struct webhook_result *r, void *data)
+{
+    struct done *d = data;
+
+    d->calls++;
+    d->status = r->status;
+    d->http_status = r->http_status;
+    d->attempts = r->attempts;
+    snprintf(d->error, sizeof(d->error), "%s", r->error);
+    d->at_ms = uv_now(&d->e->loop);
+    if (d->close_w) {
+        struct webhook *w = d->close_w;
+
+        d->close_w = NULL;
+        d->chain->e = d->e;
+        d->deliver_rc = webhook_deliver(w, d->e->url, "{}", 2, on_done, d->chain);
+        webhook_close(w, NULL, NULL);
+    }
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    ((struct env *)t->data)->expired = 1;
+}
+
+/* Runs the loop until *flag is nonzero or ms passed. Returns 0, or -1 on the timeout. */
+static int run_until(struct env *e, const int *flag, uint64_t ms)
+{
+    e->expired = 0;
+    uv_timer_start(&e->watchdog, on_watchdog, ms, 0);
+    while (!*flag && !e->expired)
+        uv_run(&e->loop, UV_RUN_ONCE);
+    uv_timer_stop(&e->watchdog);
+    return *flag ? 0 : -1;
+}
+
+/* The checks every request the receiver got must pass: signed right, the exact body. */
+static void check_reqs(struct tap *t, struct receiver *rx, const char *what, const char *body,
+                       size_t len, int want)
+{
+    int n = rx_count(rx), sig = 1, exact = 1, wrong = 1, hdrs = 1;
+
+    pthread_mutex_lock(&rx->mu);
+    for (int i = 0; i < n; i++) {
+        struct rx_req *q = &rx->reqs[i];
+
+        sig &= q->verify == 0;
+        wrong &= q->verify_wrong == -EBADMSG;
+        exact &= q->len == len && !memcmp(q->body, body, len);
+        hdrs &= !strcmp(q->method, "POST") && !strcmp(q->path, "/hook?job=1") &&
+                !strcmp(q->content_type, "application/json") &&
+                !strcmp(q->user_agent, "runq-webhook/1") && !q->expect;
+    }
+    pthread_mutex_unlock(&rx->mu);
+    tap_ok(t, n == want, "%s: the receiver got %d request(s) (want %d)", what, n, want);
+    tap_ok(t, n > 0 && sig, "%s: every signature verifies with the secret", what);
+    tap_ok(t, n > 0 && wrong, "%s: and fails with another secret (-EBADMSG)", what);
+    tap_ok(t, n > 0 && exact, "%s: the body arrived byte for byte", what);
+    tap_ok(t, n > 0 && hdrs, "%s: POST, path, Content-Type, User-Agent, no Expect", what);
+}
+
+/* Delivers body to the receiver with script, waits for the outcome into *d. */
+static void deliver_case(struct env *e, struct webhook *w, const struct rx_answer *script, int n,
+                         const char *body, struct done *d)
+{
+    int r;
+
+    rx_reset(&e->rx, script, n);
+    memset(d, 0, sizeof(*d));
+    d->e = e;
+    r = webhook_deliver(w, e->url, body, strlen(body), on_done, d);
+    if (r < 0 || d->calls) {
+        printf("# webhook_deliver: %d, calls %d\n", r, d->calls);
+        return;
+    }
+    run_until(e, &d->calls, WAIT_MS);
+}
+
+static const char *BODY = "{\"id\":\"default.01hx\",\"status\":\"completed\",\"result\":"
+                          "{\"stdout\":\"12\\n\",\"note\":\"caf\\u00e9 \\\"q\\\"\"}}";
+
+static void test_outcomes(struct tap *t, struct env *e, struct webhook *w)
+{
+    static const struct rx_answer ok[] = {{200, 0}}, once500[] = {{500, 0}, {200, 0}},
+                                  r429[] = {{429, 0}, {503, 0}, {204, 0}}, r400[] = {{400, 0}},
+                                  r302[] = {{302, 0}};
+    struct done d;
+    int settle = 0;
+
+    deliver_case(e, w, ok, 1, BODY, &d);
+    tap_ok(t,
+           d.calls == 1 && d.status == 0 && d.http_status == 200 && d.attempts == 1 &&
+               !strcmp(d.error, ""),
+           "200: delivered on attempt 1 (status %d, http %ld, attempts %u, error '%s')", d.status,
+           d.http_status, d.attempts, d.error);
+    check_reqs(t, &e->rx, "200", BODY, strlen(BODY), 1);
+
+    deliver_case(e, w, once500, 2, BODY, &d);
+    tap_ok(t, d.calls == 1 && d.status == 0 && d.http_status == 200 && d.attempts == 2,
+           "500 then 200: delivered on attempt 2 (status %d, attempts %u)", d.status, d.attempts);
+    check_reqs(t, &e->rx, "500 then 200", BODY, strlen(BODY), 2);
+
+    deliver_case(e, w, r429, 3, BODY, &d);
+    tap_ok(t, d.calls == 1 && d.status == 0 && d.http_status == 204 && d.attempts == 3,
+           "429, 503, then 204: delivered on attempt 3 (status %d, attempts %u)", d.status,
+           d.attempts);
+
+    deliver_case(e, w, r400, 1, BODY, &d);
+    tap_ok(t,
+           d.calls == 1 && d.status == -EREMOTEIO && d.http_status == 400 && d.attempts == 1 &&
+               !strcmp(d.error, "HTTP 400: answer 400"),
+           "400: given up at once (status %d, http %ld, attempts %u, error '%s')", d.status,
+           d.http_status, d.attempts, d.error);
+    run_until(e, &settle, 200); /* a retry would come within ~50 ms (cap) */
+    tap_ok(t, rx_count(&e->rx) == 1, "400: no second request (%d)", rx_count(&e->rx));
+
+    deliver_case(e, w, r302, 1, BODY, &d);
+    run_until(e, &settle, 100);
+    tap_ok(
+        t, d.calls == 1 && d.status == -EREMOTEIO && d.http_status == 302 && rx_count(&e->rx) == 1,
+        "302: not followed, given up at once (status %d, requests %d)", d.status, rx_count(&e->rx));
+}
+
+static void test_big_body(struct tap *t, struct env *e, struct webhook *w)
+{
+    static const struct rx_answer ok[] = {{200, 0}};
+    size_t len = 1500000; /* over curl's 1 MiB Expect: 100-continue threshold */
+    char *big = malloc(len + 1);
+    struct done d;
+
+    if (!tap_ok(t, big != NULL, "allocate a 1.5 MB body"))
+        return;
+    big[0] = '"';
+    for (size_t i = 1; i < len - 1; i++)
+        big[i] = (char)('a' + i % 26);
+    big[len - 1] = '"';
+    big[len] = '\0';
+    deliver_case(e, w, ok, 1, big, &d);
+    tap_ok(t, d.calls == 1 && d.status == 0 && d.attempts == 1,
+           "1.5 MB body: delivered (status %d)", d.status);
+    check_reqs(t, &e->rx, "1.5 MB body", big, len, 1);
+    free(big);
+}
+
+static void test_dead_port(struct tap *t, struct env *e, struct webhook *w)
+{
+    char url[128];
+    int port, fd = bound_socket(0, &port); /* bound, never listening: connection refused */
+    struct done d = {.e = e};
+    uint64_t t0 = uv_now(&e->loop);
+
+    if (!tap_ok(t, fd >= 0, "a port where nothing listens"))
+        return;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", port);
+    tap_ok(t, webhook_deliver(w, url, "{}", 2, on_done, &d) == 0 && d.calls == 0,
+           "deliver accepted, no callback from inside it");
+    tap_ok(t, webhook_pending(w) == 1, "one delivery pending");
+    run_until(e, &d.calls, WAIT_MS);
+    tap_ok(t,
+           d.calls == 1 && d.status == -EIO && d.attempts == 4 && d.http_status == 0 &&
+               strstr(d.error, "onnect") != NULL,
+           "nothing listening: given up after max_attempts 4 (status %d, attempts %u, '%s')",
+           d.status, d.attempts, d.error);
+    tap_ok(t, d.at_ms - t0 < 5000, "with short backoffs (%llu ms)",
+           (unsigned long long)(d.at_ms - t0));
+    tap_ok(t, webhook_pending(w) == 0, "nothing pending afterwards");
+    close(fd);
+}
+
+static void on_tick(uv_timer_t *h)
+{
+    uint64_t *s = h->data, now = uv_hrtime() / 1000000;
+
+    if (s[1] && now - s[1] > s[2])
+        s[2] = now - s[1]; /* the longest gap between two ticks */
+    s[1] = now;
+    s[0]++;
+}
+
+static void test_slow_and_timeout(struct tap *t, struct env *e, struct webhook *w,
+                                  struct webhook *quick)
+{
+    static const struct rx_answer slow[] = {{200, 600}}, late[] = {{200, 600}, {200, 0}};
+    uint64_t s[3] = {0, 0, 0}; /* ticks, last tick, longest gap (ms) */
+    uv_timer_t tick;
+    struct done d;
+    uint64_t t0 = uv_now(&e->loop);
+
+    uv_timer_init(&e->loop, &tick);
+    tick.data = s;
+    uv_timer_start(&tick, on_tick, 10, 10);
+    deliver_case(e, w, slow, 1, BODY, &d);
+    uv_timer_stop(&tick);
+    uv_close((uv_handle_t *)&tick, NULL);
+    tap_ok(t, d.calls == 1 && d.status == 0 && d.at_ms - t0 >= 550,
+           "slow receiver: delivered after %llu ms", (unsigned long long)(d.at_ms - t0));
+    tap_ok(t, s[0] >= 30 && s[2] < 150,
+           "the loop kept ticking meanwhile (%llu ticks of 10 ms, longest gap %llu ms)",
+           (unsigned long long)s[0], (unsigned long long)s[2]);
+
+    /* quick has a 400 ms timeout: the first attempt times out; the second waits in the
+     * receiver's backlog until its 600 ms sleep ends, then is answered at once. */
+    deliver_case(e, quick, late, 2, BODY, &d);
+    tap_ok(t, d.calls == 1 && d.status == 0 && d.attempts == 2,
+           "timeout: retried and delivered on attempt 2 (status %d, attempts %u, '%s')", d.status,
+           d.attempts, d.error);
+    check_reqs(t, &e->rx, "timeout", BODY, strlen(BODY), 2);
+}
+
+static void on_closed(void *data)
+{
+    (*(int *)data)++;
+}
+
+static void test_close(struct tap *t, struct env *e, struct webhook *w)
+{
+    static const struct rx_answer slow[] = {{200, 1500}};
+    char dead[128];
+    int port, fd = bound_socket(0, &port), closed = 0, settle = 0;
+    struct done a = {.e = e}, b = {.e = e}, again = {.e = e};
+
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d/", port);
+    rx_reset(&e->rx, slow, 1);
+    tap_ok(t,
+           fd >= 0 && webhook_deliver(w, e->url, BODY, strlen(BODY), on_done, &a) == 0 &&
+               webhook_deliver(w, dead, "{}", 2, on_done, &b) == 0,
+           "an attempt to a slow receiver and one to a dead port");
+    run_until(e, &settle, 300); /* a is in flight, b failed and waits (10 s backoff) */
+    tap_ok(t, a.calls == 0 && b.calls == 0 && webhook_pending(w) == 2, "both pending");
+    a.close_w = w; /* a's callback tries to deliver again: -ESHUTDOWN */
+    a.chain = &again;
+    webhook_close(w, on_closed, &closed);
+    tap_ok(t, a.calls == 1 && a.status == -ECANCELED && a.attempts == 1,
+           "in flight: -ECANCELED before close returns (calls %d, status %d, attempts %u)", a.calls,
+           a.status, a.attempts);
+    tap_ok(
+        t,
+        b.calls == 1 && b.status == -ECANCELED && b.attempts >= 1 && strstr(b.error, "cancelled"),
+        "waiting retry: -ECANCELED (status %d, attempts %u, '%s')", b.status, b.attempts, b.error);
+    tap_ok(t, a.deliver_rc == -ESHUTDOWN && again.calls == 0,
+           "deliver from a cancel callback -> -ESHUTDOWN (%d)", a.deliver_rc);
+    tap_ok(t, closed == 0, "close callback waits for the handles");
+    run_until(e, &closed, WAIT_MS);
+    tap_ok(t, closed == 1, "close callback ran once");
+    close(fd);
+}
+
+int main(void)
+{
+    struct tap t = {0};
+    struct env e;
+    struct webhook_options o = {.secret = SECRET,
+                                .timeout_ms = 5000,
+                                .max_attempts = 4,
+                                .backoff_base_ms = 10,
+                                .backoff_cap_ms = 50};
+    struct webhook *w = NULL, *quick = NULL, *slowretry = NULL, *bad = NULL;
+    struct done last, chained;
+    int closed = 0;
+
+    alarm(120);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* what runq-worker's main() does */
+    memset(&e, 0, sizeof(e));
+    uv_loop_init(&e.loop);
+    uv_timer_init(&e.loop, &e.watchdog);
+    e.watchdog.data = &e;
+    pthread_mutex_init(&e.rx.mu, NULL);
+    if (!tap_ok(&t,
+                (e.rx.lfd = bound_socket(1, &e.rx.port)) >= 0 &&
+                    pthread_create(&e.rx.th, NULL, rx_main, &e.rx) == 0,
+                "receiver listening on 127.0.0.1"))
+        return tap_done(&t);
+    snprintf(e.url, sizeof(e.url), "http://127.0.0.1:%d/hook?job=1", e.rx.port);
+
+    tap_ok(&t,
+           webhook_open(&e.loop, &(struct webhook_options){.secret = ""}, &bad) == -EINVAL && !bad,
+           "open without a secret -> -EINVAL");
+    tap_ok(&t, webhook_open(&e.loop, &o, &w) == 0 && w, "open");
+    o.timeout_ms = 400;
+    tap_ok(&t, webhook_open(&e.loop, &o, &quick) == 0, "open a second one with a 400 ms timeout");
+    o.timeout_ms = 5000;
+    o.backoff_base_ms = o.backoff_cap_ms = 10000;
+    tap_ok(&t, webhook_open(&e.loop, &o, &slowretry) == 0, "open a third with 10 s backoffs");
+    tap_ok(&t,
+           webhook_deliver(w, "ftp://127.0.0.1/x", "{}", 2, on_done, &last) == -EINVAL &&
+               webhook_deliver(w, "http://u:p@127.0.0.1/", "{}", 2, on_done, &last) == -EINVAL &&
+               webhook_deliver(w, e.url, "{}", 2, NULL, NULL) == -EINVAL && webhook_pending(w) == 0,
+           "ftp URL, credentials in the URL, no callback -> -EINVAL, nothing pending");
+
+    test_outcomes(&t, &e, w);
+    test_big_body(&t, &e, w);
+    test_dead_port(&t, &e, w);
+    test_slow_and_timeout(&t, &e, w, quick);
+    test_close(&t, &e, slowretry);
+
+    /* The last webhook is closed from inside a delivery's callback. */
+    memset(&last, 0, sizeof(last));
+    memset(&chained, 0, sizeof(chained));
+    last.e = &e;
+    last.close_w = w;
+    last.chain = &chained;
+    rx_reset(&e.rx, NULL, 0);
+    tap_ok(&t, webhook_deliver(w, e.url, "{}", 2, on_done, &last) == 0, "a last delivery");
+    run_until(&e, &last.calls, WAIT_MS);
+    tap_ok(&t, last.calls == 1 && last.status == 0 && last.deliver_rc == 0,
+           "its callback delivered once more (%d) and closed the webhook", last.deliver_rc);
+    tap_ok(&t, chained.calls == 1 && chained.status == -ECANCELED && chained.attempts == 1,
+           "that close cancelled the delivery just made (calls %d, status %d)", chained.calls,
+           chained.status);
+    webhook_close(quick, on_closed, &closed);
+    uv_close((uv_handle_t *)&e.watchdog, NULL);
+    uv_run(&e.loop, UV_RUN_DEFAULT);
+    tap_ok(&t, closed == 1, "quick closed");
+    tap_ok(&t, uv_loop_close(&e.loop) == 0, "every handle closed (uv_loop_close)");
+
+    pthread_mutex_lock(&e.rx.mu);
+    e.rx.stop = 1;
+    pthread_mutex_unlock(&e.rx.mu);
+    pthread_join(e.rx.th, NULL);
+    close(e.rx.lfd);
+    rx_reset(&e.rx, NULL, 0);
+    pthread_mutex_destroy(&e.rx.mu);
+    curl_global_cleanup();
+    return tap_done(&t);
+}

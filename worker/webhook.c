@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: MIT */
+#include "webhook.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "webhook_sign.h"
+
+#define WH_TIMEOUT_MS 10000
+#define WH_MAX_PENDING 1024
+#define WH_USER_AGENT "runq-webhook/1"
+/* Response bytes kept for the error text, and read at most: a receiver streaming an endless
+ * body is cut off here (its status line has already decided the outcome). */
+#define WH_RESP_KEEP 160
+#define WH_RESP_MAX 65536
+
+/* One socket curl asked us to watch. poll is the first member: the close callback frees
+ * through the handle pointer. */
+struct wh_sock {
+    uv_poll_t poll;
+    struct webhook *w;
+    curl_socket_t fd;
+    struct wh_sock *prev, *next; /* w->socks: the live ones, closed by webhook_close */
+};
+
+struct wh_delivery {
+    struct wh_delivery *prev, *next; /* w->all: every unfinished delivery */
+    struct wh_delivery *wnext;       /* w->waiting, by due time, while a retry waits */
+    struct webhook *w;
+    CURL *easy; /* the attempt in flight, or NULL */
+    struct curl_slist *headers;
+    uint64_t due; /* uv_now() at which the waiting retry starts */
+    unsigned attempts;
+    long http_status;
+    webhook_done_cb cb;
+    void *data;
+    char error[256];
+    char errbuf[CURL_ERROR_SIZE];
+    char resp[WH_RESP_KEEP + 1];
+    size_t resp_len, resp_total;
+    const char *url; /* in text[], after the body */
+    size_t len;
+    char text[]; /* body, NUL, url, NUL */
+};
+
+struct webhook {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t curl_timer;  /* when curl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT) */
+    uv_timer_t retry_timer; /* the head of waiting */
+    int open_handles;       /* the two timers and every wh_sock not yet closed */
+    int closing;
+    webhook_close_cb close_cb;
+    void *close_data;
+    struct wh_delivery *all, *waiting;
+    struct wh_sock *socks;
+    size_t pending;
+    uint32_t rng;
+    uint64_t timeout_ms, base_ms, cap_ms;
+    unsigned max_attempts, max_pending;
+    char *secret, *user_agent, *proxy;
+};
+
+static uint32_t next_rand(struct webhook *w)
+{
+    uint32_t x = w->rng; /* xorshift32: jitter only, nothing secret */
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return w->rng = x ? x : 0x9e3779b9u;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct webhook *w = h->data;
+
+    if (h->type == UV_POLL)
+        free(h); /* the wh_sock: poll is its first member */
+    if (--w->open_handles == 0 && w->closing) {
+        webhook_close_cb cb = w->close_cb;
+        void *data = w->close_data;
+
+        explicit_bzero(w->secret, strlen(w->secret));
+        free(w->secret);
+        free(w->user_agent);
+        free(w->proxy);
+        free(w);
+        if (cb)
+            cb(data);
+    }
+}
+
+static void sock_close(struct wh_sock *s)
+{
+    struct webhook *w = s->w;
+
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        w->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    /* Stopping takes the fd out of epoll now, before curl closes it and reuses the number. */
+    uv_poll_stop(&s->poll);
+    uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+}
+
+static void check_done(struct webhook *w);
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct wh_sock *s = (struct wh_sock *)h;
+    struct webhook *w = s->w;
+    int flags = 0, running;
+
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    else {
+        if (events & UV_READABLE)
+            flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+            flags |= CURL_CSELECT_OUT;
+    }
+    curl_multi_socket_action(w->multi, s->fd, flags, &running);
+    check_done(w);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl waits for, or stop watching it. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct webhook *w = userp;
+    struct wh_sock *s = socketp;
+    int events = 0;
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            sock_close(s);
+            curl_multi_assign(w->multi, fd, NULL); /* w->multi is set until cleanup returns */
+        }
+        return 0;
+    }
+    if (w->closing) /* only removals happen while closing; nothing is watched any more */
+        return 0;
+    if (!s) {
+        if (!(s = calloc(1, sizeof(*s))))
+            return -1;
+        if (uv_poll_init_socket(w->loop, &s->poll, fd) < 0) {
+            free(s);
+            return -1;
+        }
+        s->w = w;
+        s->fd = fd;
+        s->poll.data = w;
+        w->open_handles++;
+        if ((s->next = w->socks))
+            s->next->prev = s;
+        w->socks = s;
+        curl_multi_assign(w->multi, fd, s);
+    }
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        events |= UV_READABLE;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&s->poll, events, on_poll) < 0 ? -1 : 0;
+}
+
+static void on_curl_timer(uv_timer_t *t)
+{
+    struct webhook *w = t->data;
+    int running;
+
+    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(w);
+}
+
+/* CURLMOPT_TIMERFUNCTION: curl must not be called back from inside its own callback, so
+ * even a 0 ms timeout goes through the loop (the next timers phase). */
+static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct webhook *w = userp;
+
+    (void)multi;
+    if (w->closing)
+        return 0;
+    if (timeout_ms < 0)
+        uv_timer_stop(&w->curl_timer);
+    else
+        uv_timer_start(&w->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct wh_delivery *d = userdata;
+    size_t n = size * nmemb;
+
+    for (size_t i = 0; i < n && d->resp_len < WH_RESP_KEEP; i++) {
+        unsigned char c = (unsigned char)ptr[i];
+
+        /* Only printable ASCII: the text ends up in logs and job records. */
+        d->resp[d->resp_len++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
+    }
+    d->resp[d->resp_len] = '\0';
+    d->resp_total += n;
+    return d->resp_total > WH_RESP_MAX ? 0 : n; /* 0 aborts with CURLE_WRITE_ERROR */
+}
+
+static void end_attempt(struct wh_delivery *d)
+{
+    if (d->easy) {
+        curl_multi_remove_handle(d->w->multi, d->easy);
+        curl_easy_cleanup(d->easy);
+        d->easy = NULL;
+    }
+    curl_slist_free_all(d->headers);
+    d->headers = NULL;
+}
+
+static void unlink_all(struct webhook *w, struct wh_delivery *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        w->all = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    w->pending--;
+}
+
+/* Reports d's outcome and frees it. d must be off every list, its attempt ended. The
+ * callback may deliver more or close w. */
+static void report(struct wh_delivery *d, int status)
+{
+    struct webhook_result r = {status, d->http_status, d->attempts, ""};
+    webhook_done_cb cb = d->cb;
+    void *data = d->data;
+    char text[sizeof(d->error) + 32];
+
+    if (status == -ECANCELED)
+        snprintf(text, sizeof(text), "cancelled%s%s", d->error[0] ? " after: " : "", d->error);
+    else
+        snprintf(text, sizeof(text), "%s", status ? d->error : "");
+    r.error = text;
+    free(d);
+    cb(&r, data);
+}
+
+static void finish(struct wh_delivery *d, int status)
+{
+    unlink_all(d->w, d);
+    end_attempt(d);
+    report(d, status);
+}
+
+/* Sets up and adds one attempt. Returns 0 or -ENOMEM (nothing left behind). */
+static int start_attempt(struct wh_delivery *d)
+{
+    struct webhook *w = d->w;
+    char sig[WEBHOOK_SIGN_SIZE], hts[64], hsig[32 + WEBHOOK_SIGN_SIZE];
+    /* "Expect:" stops curl waiting for a 100-continue on large bodies. */
+    const char *lines[] = {"Content-Type: application/json", hts, hsig, "Expect:"};
+    int64_t now = (int64_t)time(NULL);
+    struct curl_slist *h = NULL, *n;
+    CURL *e;
+    int bad = 0;
+
+    /* Signed per attempt: a retry minutes later carries a fresh timestamp. */
+    if (webhook_sign(w->secret, now, d->text, d->len, sig) < 0)
+        return -EINVAL;
+    snprintf(hts, sizeof(hts), WEBHOOK_SIGN_TIMESTAMP_HEADER ": %" PRId64, now);
+    snprintf(hsig, sizeof(hsig), WEBHOOK_SIGN_SIGNATURE_HEADER ": %s", sig);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        if (!(n = curl_slist_append(h, lines[i]))) {
+            curl_slist_free_all(h);
+            return -ENOMEM;
+        }
+        h = n;
+    }
+    if (!(e = curl_easy_init())) {
+        curl_slist_free_all(h);
+        return -ENOMEM;
+    }
+    d->errbuf[0] = d->resp[0] = '\0';
+    d->resp_len = d->resp_total = 0;
+    bad |= curl_easy_setopt(e, CURLOPT_URL, d->url) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)w->timeout_ms) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PROXY, w->proxy) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, w->user_agent) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)d->text) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, d) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, d) != CURLE_OK;
+    if (bad || curl_multi_add_handle(w->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        curl_slist_free_all(h);
+        return -ENOMEM;
+    }
+    d->easy = e;
+    d->headers = h;
+    d->attempts++;
+    return 0;
+}
+
+static void on_retry_timer(uv_timer_t *t);
+
+/* Re-arms the retry timer for the head of waiting (or stops it). */
+static void arm_retry(struct webhook *w)
+{
+    uint64_t now = uv_now(w->loop);
+
+    if (!w->waiting)
+        uv_timer_stop(&w->retry_timer);
+    else
+        uv_timer_start(&w->retry_timer, on_retry_timer,
+                       w->waiting->due > now ? w->waiting->due - now : 0, 0);
+}
+
+static void on_retry_timer(uv_timer_t *t)
+{
+    struct webhook *w = t->data;
+    uint64_t now = uv_now(w->loop);
+
+    while (!w->closing && w->waiting && w->waiting->due <= now) {
+        struct wh_delivery *d = w->waiting;
+        int r;
+
+        w->waiting = d->wnext;
+        d->wnext = NULL;
+        if ((r = start_attempt(d)) < 0) {
+            snprintf(d->error, sizeof(d->error), "retry not started: %s", strerror(-r));
+            finish(d, r);
+        }
+    }
+    if (!w->closing)
+        arm_retry(w);
+}
+
+/* After a failed attempt: wait and try again, or give up once max_attempts were made. */
+static void retry_or_give_up(struct wh_delivery *d)
+{
+    struct webhook *w = d->w;
+    struct wh_delivery **p;
+
+    if (d->attempts >= w->max_attempts) {
+        finish(d, -EIO);
+        return;
+    }
+    d->due = uv_now(w->loop) +
+             webhook_sign_backoff_ms(w->base_ms, w->cap_ms, d->attempts - 1, next_rand(w));
+    for (p = &w->waiting; *p && (*p)->due <= d->due; p = &(*p)->wnext)
+        ;
+    d->wnext = *p;
+    *p = d;
+    arm_retry(w);
+}
+
+/* One finished transfer: delivered, refused, or another attempt. */
+static void attempt_done(struct wh_delivery *d, CURLcode res)
+{
+    long code = 0;
+
+    curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &code);
+    end_attempt(d);
+    d->http_status = code;
+    while (d->resp_len && d->resp[d->resp_len - 1] == ' ') /* a final newline, mapped */
+        d->resp[--d->resp_len] = '\0';
+    /* A status line decides, also when we cut off an endless body ourselves. */
+    if (code > 0 &&
+        (res == CURLE_OK || (res == CURLE_WRITE_ERROR && d->resp_total > WH_RESP_MAX))) {
+        snprintf(d->error, sizeof(d->error), "HTTP %ld%s%s", code, d->resp_len ? ": " : "",
+                 d->resp);
+        if (code >= 200 && code <= 299)
+            finish(d, 0);
+        else if (webhook_sign_retryable(code))
+            retry_or_give_up(d);
+        else
+            finish(d, -EREMOTEIO);
+        return;
+    }
+    snprintf(d->error, sizeof(d->error), "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror(res));
+    retry_or_give_up(d);
+}
+
+/* Reads curl's finished transfers. Runs only from our uv callbacks, never inside curl's, so
+ * the user's callbacks may deliver (curl_multi_add_handle) or close. */
+static void check_done(struct webhook *w)
+{
+    CURLMsg *m;
+    int left;
+
+    while (!w->closing && (m = curl_multi_info_read(w->multi, &left))) {
+        char *priv = NULL;
+
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        /* m is invalid once the handle is removed: its result goes by value. */
+        attempt_done((struct wh_delivery *)(void *)priv, m->data.result);
+    }
+}
+
+int webhook_open(uv_loop_t *loop, const struct webhook_options *opt, struct webhook **out)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    struct webhook *w;
+
+    *out = NULL;
+    if (!loop || !opt || !opt->secret || !*opt->secret)
+        return -EINVAL;
+    /* A synchronous resolver would block the loop for a DNS round trip per new host. */
+    if (!(v->features & CURL_VERSION_ASYNCHDNS) || v->version_num < 0x075500)
+        return -ENOTSUP;
+    if (!(w = calloc(1, sizeof(*w))))
+        return -ENOMEM;
+    w->loop = loop;
+    w->timeout_ms = opt->timeout_ms ? opt->timeout_ms : WH_TIMEOUT_MS;
+    w->max_attempts = opt->max_attempts ? opt->max_attempts : WEBHOOK_SIGN_MAX_ATTEMPTS;
+    w->base_ms = opt->backoff_base_ms;
+    w->cap_ms = opt->backoff_cap_ms;
+    w->max_pending = opt->max_pending ? opt->max_pending : WH_MAX_PENDING;
+    w->secret = strdup(opt->secret);
+    w->user_agent = strdup(opt->user_agent ? opt->user_agent : WH_USER_AGENT);
+    w->proxy = strdup(opt->proxy ? opt->proxy : ""); /* "": no proxy, not even from env */
+    if (getrandom(&w->rng, sizeof(w->rng), GRND_NONBLOCK) != (ssize_t)sizeof(w->rng))
+        w->rng = (uint32_t)uv_hrtime(); /* never wait for entropy on the loop */
+    if (!w->secret || !w->user_agent || !w->proxy || !(w->multi = curl_multi_init())) {
+        free(w->secret);
+        free(w->user_agent);
+        free(w->proxy);
+        free(w);
+        return -ENOMEM;
+    }
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    uv_timer_init(loop, &w->curl_timer);
+    uv_timer_init(loop, &w->retry_timer);
+    w->curl_timer.data = w->retry_timer.data = w;
+    w->open_handles = 2;
+    *out = w;
+    return 0;
+}
+
+int webhook_deliver(struct webhook *w, const char *url, const void *body, size_t len,
+                    webhook_done_cb cb, void *data)
+{
+    struct wh_delivery *d;
+    size_t ulen;
+    int r;
+
+    if (w->closing)
+        return -ESHUTDOWN;
+    if (!cb || (!body && len) || webhook_sign_check_url(url, NULL) < 0)
+        return -EINVAL;
+    if (w->pending >= w->max_pending)
+        return -ENOBUFS;
+    ulen = strlen(url);
+    if (len > SIZE_MAX - sizeof(*d) - ulen - 2 || !(d = malloc(sizeof(*d) + len + ulen + 2)))
+        return -ENOMEM;
+    memset(d, 0, sizeof(*d));
+    if (len)
+        memcpy(d->text, body, len);
+    d->text[len] = '\0';
+    memcpy(d->text + len + 1, url, ulen + 1);
+    d->url = d->text + len + 1;
+    d->len = len;
+    d->w = w;
+    d->cb = cb;
+    d->data = data;
+    if ((r = start_attempt(d)) < 0) {
+        free(d);
+        return r;
+    }
+    if ((d->next = w->all))
+        d->next->prev = d;
+    w->all = d;
+    w->pending++;
+    return 0;
+}
+
+size_t webhook_pending(const struct webhook *w)
+{
+    return w->pending;
+}
+
+void webhook_close(struct webhook *w, webhook_close_cb cb, void *data)
+{
+    struct wh_delivery *list;
+
+    if (!w || w->closing)
+        return;
+    w->closing = 1;
+    w->close_cb = cb;
+    w->close_data = data;
+    /* Tear curl down first (it may call on_curl_socket to remove sockets, never to add),
+     * then report: callbacks see a webhook that refuses new work with -ESHUTDOWN. */
+    list = w->all;
+    w->all = w->waiting = NULL;
+    for (struct wh_delivery *d = list; d; d = d->next)
+        end_attempt(d);
+    curl_multi_cleanup(w->multi);
+    w->multi = NULL;
+    while (w->socks)
+        sock_close(w->socks);
+    uv_close((uv_handle_t *)&w->curl_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&w->retry_timer, on_handle_closed);
+    while (list) {
+        struct wh_delivery *d = list;
+
+        list = d->next;
+        w->pending--;
+        report(d, -ECANCELED);
+    }
+}
