@@ -213,10 +213,12 @@ json_t *grading_result(struct grading *g, json_t *compile)
     for (i = 0; i < g->job->ntests; i++) {
         if (!json_is_null(json_array_get(g->records, i)))
             continue;
-        json_array_set_new(g->records, i,
-                           json_pack("{s:s, s:f, s:f, s:s}", "name", g->job->tests[i].name,
-                                     "points", g->tests[i].points, "score", 0.0, "verdict",
-                                     grade_verdict_name(g->tests[i].verdict)));
+        json_t *rec = json_pack("{s:s, s:f, s:f, s:s}", "name", g->job->tests[i].name, "points",
+                                g->tests[i].points, "score", 0.0, "verdict",
+                                grade_verdict_name(g->tests[i].verdict));
+        if (rec && g->job->tests[i].group) /* like the records of tests that ran */
+            json_object_set_new(rec, "group", json_string(g->job->tests[i].group));
+        json_array_set_new(g->records, i, rec);
     }
     if (grade_summarize(g->tests, g->job->ntests, &g->job->grading, &s) == 0) {
         r = summary_json(&s);

@@ -167,6 +167,40 @@ static void test_grading(struct tap *t, struct wctx *c)
     rq_unsubscribe(c->rq, pattern);
 }
 
+static void on_any_event(void *arg, const char *channel, const char *data, size_t len)
+{
+    int *retries = arg;
+
+    (void)channel;
+    *retries += data && len && strstr(data, "\"event\":\"retrying\"") != NULL;
+}
+
+/* A failure of ours (this worker lacks the language) is retried with backoff until the last
+ * attempt, then stored as failed; a program's own failure is never retried. */
+static void test_retries(struct tap *t, struct wctx *c)
+{
+    char lost[KEYS_ID_MAX + 1], re[KEYS_ID_MAX + 1], pattern[KEYS_NAME_MAX];
+    int retries = 0;
+
+    keys_events_pattern(pattern, sizeof(pattern), "default");
+    rq_subscribe(c->rq, pattern, 1, on_any_event, &retries);
+    wu_sleep(c, 200);
+    tap_ok(t, wu_submit(c, "{\"language\": \"cobol\", \"source\": \"x\"}") == 0,
+           "a job in a language this worker lacks is queued");
+    snprintf(lost, sizeof(lost), "%s", c->id);
+    tap_ok(t, wu_submit(c, "{\"language\": \"python\", \"source\": \"raise SystemExit(3)\\n\"}") == 0,
+           "a Python job that exits 3 is queued");
+    snprintf(re, sizeof(re), "%s", c->id);
+    tap_ok(t, wu_wait_state(c, re, "completed", 30000) && c->attempts == 1 &&
+                  strstr(c->text, "\"status\":\"runtime_error\""),
+           "the program's failure: completed as runtime_error on attempt 1, not retried");
+    tap_ok(t, wu_wait_state(c, lost, "failed", 30000) && c->attempts == 3 &&
+                  strstr(c->text, "not configured on this worker"),
+           "ours: retried, failed for good on attempt 3 of 3");
+    tap_ok(t, retries == 2, "two retrying events before that (%d)", retries);
+    rq_unsubscribe(c->rq, pattern);
+}
+
 static void test_jobs(struct tap *t, struct wctx *c)
 {
     char python_id[KEYS_ID_MAX + 1], c_id[KEYS_ID_MAX + 1], bad_id[KEYS_ID_MAX + 1];
@@ -297,6 +331,7 @@ int main(int argc, char **argv)
     test_jobs(&t, &c);
     test_versions(&t, &c);
     test_grading(&t, &c);
+    test_retries(&t, &c);
     test_events(&t, &c);
     test_cancel(&t, &c);
     kill(worker, SIGTERM);

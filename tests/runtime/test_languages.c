@@ -6,8 +6,10 @@
  * sandbox settings -> job_plan_take_artifacts from the compile result's JSON -> the run.
  * Per language, with sources in tests/runtime/languages/<name>/<case>.<ext of its file>:
  * hello, echo (stdin back byte for byte), ce (compiled languages only: the compile fails
- * with a message), re (a runtime error after some output), sum (two inputs); plus its
- * version command as the worker's probe runs it (lang_probe_first_line).
+ * with a message), re (a runtime error after some output), sum (two inputs); the sum inputs
+ * again as one graded job, judged as the worker does it (worker/grading.c on each run's
+ * result JSON); plus its version command as the worker's probe runs it
+ * (lang_probe_first_line).
  * Prints compile and run wall times as TAP diagnostics.
  * Must not: know any language by name: a language added to the yaml without sources fails
  * here. Uses slot 24 only (other runtime tests use other slots).
@@ -18,11 +20,13 @@
 #include <time.h>
 
 #include "config.h"
+#include "grading.h"
 #include "job.h"
 #include "job_plan.h"
 #include "lang_probe.h"
 #include "languages.h"
 #include "sbx_request.h"
+#include "sbx_result.h"
 #include "sbx_slot.h"
 #include "tap.h"
 
@@ -207,6 +211,106 @@ out:
     job_plan_free(&plan);
 }
 
+static int str_field_is(const json_t *o, const char *key, const char *want)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s && strcmp(s, want) == 0;
+}
+
+/* The runs of a graded job's tests until grading is over: each test's run step
+ * (job_plan_test_run) in the slot, its result as JSON into grading_take_run. 0, or -1 when a
+ * run did not answer or asked for a custom checker (this job has none). */
+static int run_tests(struct env *e, const struct language *lang, struct job_plan *plan,
+                     struct grading *g, const struct job_spec *job, struct times *tm)
+{
+    struct sbx_run_spec spec;
+    struct sbx_result res;
+    json_t *answer;
+    long i = -1;
+    int r = 0;
+
+    while (r == 0 && (i = grading_next(g)) >= 0) {
+        job_plan_test_run(plan, &job->tests[i], &spec);
+        answer = run_step(e, &spec, &res);
+        tm->run_ms += res.wall_ms;
+        tm->runs++;
+        if (!answer || grading_take_run(g, (size_t)i, answer) != 0)
+            r = -1;
+        else if (!str_field_is(json_array_get(g->records, (size_t)i), "verdict", "AC"))
+            show(job->tests[i].name, &res); /* grading_result below says which */
+        json_decref(answer);
+        sbx_result_clear(&res);
+    }
+    if (r < 0)
+        tap_diag("%s graded sum: test %ld did not answer, or wanted a checker", lang->name, i);
+    return r;
+}
+
+/* The sum cases as one graded job, the way the worker grades it: compile once, take the
+ * artifacts, then each test (run_tests); the job must be AC with every point. */
+static void grade_sum(struct env *e, const struct language *lang, unsigned char *source,
+                      size_t len, struct times *tm)
+{
+    struct job_file file = {NULL, source, len};
+    struct job_test tests[NCASES];
+    struct job_spec job;
+    struct job_plan plan;
+    struct grading g;
+    struct sbx_result built;
+    json_t *answer, *result = NULL;
+    char *text;
+    size_t k;
+    int ok = 1;
+
+    memset(&job, 0, sizeof(job)); /* checker lines, scoring sum, no stop on failure */
+    job.language = lang->name;
+    job.files = &file;
+    job.nfiles = 1;
+    job.tests = tests;
+    for (k = 0; k < NCASES; k++)
+        if (strcmp(cases[k].stem, "sum") == 0)
+            tests[job.ntests++] = (struct job_test){
+                (char *)cases[k].label, (unsigned char *)cases[k].input, strlen(cases[k].input),
+                (unsigned char *)cases[k].expect, strlen(cases[k].expect), 1, NULL};
+    if (job_plan_build(&job, lang, e->defaults, &plan) < 0) {
+        tap_ok(&e->t, 0, "%s graded sum: job_plan_build", lang->name);
+        return;
+    }
+    if (grading_init(&g, &job) < 0) {
+        tap_ok(&e->t, 0, "%s graded sum: grading_init", lang->name);
+        job_plan_free(&plan);
+        return;
+    }
+    if (plan.compiled) {
+        answer = run_step(e, &plan.compile, &built);
+        tm->compile_ms += built.wall_ms;
+        tm->compiles++;
+        ok = answer && built.verdict.status == SBX_OK &&
+             job_plan_take_artifacts(&plan, answer) == 0;
+        if (!ok)
+            show("graded sum compile", &built);
+        json_decref(answer);
+        sbx_result_clear(&built);
+    }
+    if (ok && run_tests(e, lang, &plan, &g, &job, tm) == 0)
+        result = grading_result(&g, NULL);
+    ok = result && str_field_is(result, "status", "ok") && str_field_is(result, "verdict", "AC") &&
+         json_number_value(json_object_get(result, "score")) == (double)job.ntests &&
+         json_number_value(json_object_get(result, "max_score")) == (double)job.ntests &&
+         json_integer_value(json_object_get(json_object_get(result, "counts"), "AC")) ==
+             (json_int_t)job.ntests;
+    if (!tap_ok(&e->t, ok, "%s graded sum: AC, %zu of %zu points", lang->name, job.ntests,
+                job.ntests) &&
+        result && (text = json_dumps(result, JSON_COMPACT)) != NULL) {
+        tap_diag("  result: %.1200s", text);
+        free(text);
+    }
+    json_decref(result);
+    grading_free(&g);
+    job_plan_free(&plan);
+}
+
 /* The version command exactly as lang_probe runs it: compile limits for a compiled language. */
 static void check_version(struct env *e, const struct language *lang)
 {
@@ -260,6 +364,7 @@ static void test_language(struct env *e, const struct language *lang,
     struct times tm = {0, 0, 0, 0};
     double t0 = now_s();
     char path[4096];
+    int graded = 0;
     size_t i;
 
     tap_diag("== %s (%s)", lang->name, lang->file);
@@ -278,6 +383,8 @@ static void test_language(struct env *e, const struct language *lang,
         if (!tap_ok(&e->t, source != NULL, "%s %s: source %s", lang->name, c->label, path))
             continue;
         run_case(e, lang, c, source, len, &tm);
+        if (strcmp(c->stem, "sum") == 0 && !graded++)
+            grade_sum(e, lang, source, len, &tm); /* every sum case at once, graded */
         free(source);
     }
     tap_diag("%s: %llu compiles %llu ms wall, %llu runs %llu ms wall, %.1f s in all",
