@@ -19,7 +19,7 @@
 
 /* clang-format off */
 enum kind { K_LISTEN, K_REDIS_URL, K_PG_URL, K_NAME, K_PATH, K_SIZE, K_DURATION, K_UINT,
-            K_BINDS, K_QUEUES };
+            K_BINDS, K_QUEUES, K_TEXT, K_BOOL };
 
 /* One key of runq.yaml: where it lives in struct runq_config, what it accepts and its
  * embedded default, written as in the file. */
@@ -53,6 +53,10 @@ static const struct key_spec specs[] = {
     {"worker.heartbeat_ttl", K_DURATION, F(worker.heartbeat_ttl_ms), 1, DAY, "20s"},
     {"worker.max_attempts", K_UINT, F(worker.max_attempts), 1, 100, "3"},
     {"worker.drain_grace", K_DURATION, F(worker.drain_grace_ms), 0, HOUR, "30s"},
+    {"webhooks.secret", K_TEXT, F(webhooks.secret), 0, 0, ""},
+    {"webhooks.timeout", K_DURATION, F(webhooks.timeout_ms), 1, HOUR, "10s"},
+    {"webhooks.max_attempts", K_UINT, F(webhooks.max_attempts), 1, 100, "8"},
+    {"webhooks.allow_private", K_BOOL, F(webhooks.allow_private), 0, 1, "false"},
     {"results.ttl", K_DURATION, F(results.ttl_ms), SEC, 365 * DAY, "1h"},
     {"queues", K_QUEUES, F(queues), 0, 0, "default"}, /* depth 10000: config_defaults() */
     LIMIT(default, defaults, cpu_ms, "2000"),     LIMIT(maximum, maximum, cpu_ms, "30000"),
@@ -187,6 +191,11 @@ static int store_str(char *field, size_t size, const char *text)
 }
 
 /* Parses a scalar for spec s into cfg. Returns 0, or -EINVAL with the reason in msg. */
+/* Printable ASCII but the space: secrets and the like, whole in one YAML scalar. */
+#define TEXT_CHARS                                                                                 \
+    "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz" \
+    "{|}~"
+
 static int set_scalar(struct runq_config *cfg, const struct key_spec *s, const char *text,
                       char *msg, size_t msglen)
 {
@@ -207,8 +216,19 @@ static int set_scalar(struct runq_config *cfg, const struct key_spec *s, const c
         }
         return 0;
     }
+    if (s->kind == K_BOOL) {
+        uint32_t b = !strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "1");
+        if (!b && strcmp(text, "false") && strcmp(text, "no") && strcmp(text, "0")) {
+            snprintf(msg, msglen, "expected true or false");
+            return -EINVAL;
+        }
+        memcpy(field, &b, sizeof(b));
+        return 0;
+    }
     if (s->kind == K_LISTEN)
         bad = check_listen(text);
+    else if (s->kind == K_TEXT && strspn(text, TEXT_CHARS) != strlen(text))
+        bad = "expected printable ASCII without spaces";
     else if (s->kind == K_REDIS_URL)
         bad = check_url(text, redis, "expected a redis:// URL");
     else if (s->kind == K_PG_URL)

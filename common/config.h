@@ -64,6 +64,12 @@ struct runq_config {
     struct {
         uint64_t ttl_ms;
     } results;
+    struct {
+        char secret[256];       /* signs deliveries; "" = webhooks off (callback_url refused) */
+        uint64_t timeout_ms;    /* one delivery attempt */
+        uint32_t max_attempts;  /* attempts before a delivery is given up */
+        uint32_t allow_private; /* 1: callback URLs may reach loopback/private addresses */
+    } webhooks;
     struct config_queue queues[CONFIG_MAX_QUEUES]; /* at least one, in file order */
     size_t nqueues;
     struct {

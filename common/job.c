@@ -8,17 +8,20 @@
 #include "base64.h"
 #include "job_field.h"
 #include "job_sched.h"
+#include "webhook_sign.h"
 #include "utf8.h"
 
 static const char *const top_keys[] = {"language", "source",  "files",    "stdin",    "args",
                                        "limits",   "queue",   "priority", "metadata", "tests",
-                                       "checker",  "grading", "run_at",   NULL};
+                                       "checker",  "grading", "run_at",   "callback_url", NULL};
 static const char *const file_keys[] = {"name", "content", "encoding", NULL};
 static const char *const canon_keys[] = {"version", "language", "files",    "stdin",    "args",
                                          "limits",  "queue",    "priority", "metadata", "tests",
-                                         "checker", "grading",  "run_at_ms", NULL};
+                                         "checker", "grading",  "run_at_ms", "callback_url", NULL};
 static const char *const canon_required[] = {"version", "language", "files",    "args",
                                              "limits",  "queue",    "priority", NULL};
+static int callback_url(const json_t *v, struct job_spec *out, struct api_error *e);
+
 static const char *const canon_file_keys[] = {"name", "data", NULL};
 static const char *const test_keys[] = {"name",   "stdin", "expected_output",
                                         "points", "group", NULL};
@@ -325,7 +328,22 @@ static int parse_request(json_t *root, const struct job_policy *p, struct job_sp
         return r;
     if ((v = json_object_get(root, "metadata")) && (r = parse_metadata(v, p, out, e)) < 0)
         return r;
-    return 0;
+    if ((v = json_object_get(root, "callback_url")) && !p->webhooks)
+        return job_field_fail(e, JOB_FIELD_ELIMIT, "callback_url",
+                              "webhooks are not configured on this fleet (webhooks.secret)");
+    return v ? callback_url(v, out, e) : 0;
+}
+
+static int callback_url(const json_t *v, struct job_spec *out, struct api_error *e)
+{
+    const char *why = "";
+
+    if (!json_is_string(v) || webhook_sign_check_url(json_string_value(v), &why) < 0)
+        return job_field_fail(e, JOB_FIELD_EINVALID, "callback_url",
+                              "\"callback_url\" must be an http(s) URL%s%s", *why ? ": " : "",
+                              why);
+    out->callback_url = strdup(json_string_value(v));
+    return out->callback_url ? 0 : job_field_nomem(e);
 }
 
 int job_spec_parse(const char *body, size_t len, const struct job_policy *p, struct job_spec *out,
@@ -372,6 +390,7 @@ void job_spec_free(struct job_spec *s)
         free(s->args[i]);
     free(s->args);
     free(s->queue);
+    free(s->callback_url);
     json_decref(s->metadata);
     for (i = 0; i < s->ntests; i++) {
         free(s->tests[i].name);
@@ -474,6 +493,8 @@ json_t *job_spec_to_json(const struct job_spec *s)
     bad |= json_object_set_new(o, "priority", json_integer(s->priority));
     if (s->run_at_ms)
         bad |= json_object_set_new(o, "run_at_ms", json_integer(s->run_at_ms));
+    if (s->callback_url)
+        bad |= json_object_set_new(o, "callback_url", json_string(s->callback_url));
     if (s->metadata)
         bad |= json_object_set_new(o, "metadata", json_deep_copy(s->metadata));
     if (s->ntests)
@@ -554,6 +575,8 @@ static int read_canonical(const json_t *j, struct job_spec *out, struct api_erro
             return job_field_fail(e, JOB_FIELD_EINVALID, "run_at_ms", "bad stored run_at_ms");
         out->run_at_ms = json_integer_value(v);
     }
+    if ((v = json_object_get(j, "callback_url")) && (r = callback_url(v, out, e)) < 0)
+        return r;
     if ((v = json_object_get(j, "metadata")) && !(out->metadata = json_deep_copy(v)))
         return job_field_nomem(e);
     return parse_graded(j, NULL, out, e);

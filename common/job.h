@@ -69,6 +69,7 @@ struct job_spec {
     char *queue;      /* "default" unless given */
     int priority;     /* JOB_PRIORITY_MIN..JOB_PRIORITY_MAX */
     int64_t run_at_ms; /* not before this time (ms since the epoch); 0: at once */
+    char *callback_url; /* POSTed the final result (signed); NULL: none */
     json_t *metadata; /* any JSON value (json null included); NULL when absent */
     /* Batch grading: ntests == 0 is a plain run (one run with stdin, no checker), and then
      * checker and grading are zero. Otherwise has_stdin is 0: each test has its own. */
@@ -97,6 +98,7 @@ struct job_policy {
     void *ctx;
     int64_t now_ms;       /* the clock, for "run_at" (a run_at not after it runs at once) */
     int64_t max_delay_ms; /* how far ahead "run_at" may be (0: no limit) */
+    int webhooks;         /* callback_url is accepted (the fleet has webhooks.secret) */
 };
 
 /* A rejection, as the dispatcher sends it: status + {"error": {"code", "message", "field"}}.

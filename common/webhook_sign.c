@@ -258,3 +258,23 @@ int webhook_sign_check_url(const char *url, const char **why)
     }
     return 0;
 }
+
+static int private_v4(const unsigned char *a)
+{
+    return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+           (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+           (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
+}
+
+int webhook_sign_private_addr(int family, const unsigned char *a)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char zero[15] = {0};
+
+    if (family == 2) /* AF_INET, spelt out: this file includes no socket headers */
+        return private_v4(a);
+    if (memcmp(a, mapped, sizeof(mapped)) == 0)
+        return private_v4(a + 12);
+    return memcmp(a, zero, sizeof(zero)) == 0 /* :: and ::1 */ || (a[0] & 0xfe) == 0xfc ||
+           (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
+}

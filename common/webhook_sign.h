@@ -95,4 +95,10 @@ int webhook_sign_retryable(long http_status);
  * It does not resolve the host: which addresses may be called is a deployment's policy. */
 int webhook_sign_check_url(const char *url, const char **why);
 
+/* Whether an address (AF_INET: 4 bytes, AF_INET6: 16 bytes, network order) is one a job's
+ * callback must not reach unless the deployment allows it: loopback, private (RFC 1918,
+ * fc00::/7), link-local (169.254/16 with the cloud metadata address, fe80::/10), carrier NAT
+ * (100.64/10), unspecified, multicast, and IPv4-mapped IPv6 forms of those. 1 or 0. */
+int webhook_sign_private_addr(int family, const unsigned char *addr);
+
 #endif

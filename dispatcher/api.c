@@ -36,6 +36,11 @@ json_t *api_job_from_rq(const struct rq_job *job)
         json_t *res = job->result[0] ? json_loads(job->result, JSON_ALLOW_NUL, NULL) : NULL;
         json_object_set_new(j, "result", res ? res : json_null());
     }
+    if (job->webhook && job->webhook[0]) { /* the callback_url delivery, once it ended */
+        json_t *w = json_loads(job->webhook, 0, NULL);
+        if (w)
+            json_object_set_new(j, "webhook", w);
+    }
     return j;
 }
 

@@ -106,6 +106,7 @@ void submit_job(const struct runq_config *cfg, const struct languages *langs, st
         .max_tests = cfg->dispatcher.max_tests,
         .now_ms = (int64_t)submit_now_ms(),
         .max_delay_ms = (int64_t)cfg->dispatcher.max_delay_ms,
+        .webhooks = cfg->webhooks.secret[0] != 0,
     };
     const char *idem = http_request_header(req, "Idempotency-Key");
     struct job_spec spec = {0};

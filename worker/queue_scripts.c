@@ -297,6 +297,14 @@ static const char delete_lua[] =
     "end\n"
     "return -1\n";
 
+/* note: a field of a job hash, set only while the hash exists (never a half hash after it
+ * expired or was deleted). KEYS[1] job hash. ARGV[1] field, ARGV[2] value. Returns 1 set,
+ * 0 no such job. */
+static const char note_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "return 1\n";
+
 static const struct {
     const char *name, *text;
 } scripts[QUEUE_SCRIPT_COUNT] = {
@@ -304,6 +312,7 @@ static const struct {
     [QUEUE_SCRIPT_START] = {"start", start_lua},
     [QUEUE_SCRIPT_TAKE] = {"take", take_lua},
     [QUEUE_SCRIPT_RETRY] = {"retry", retry_lua},
+    [QUEUE_SCRIPT_NOTE] = {"note", note_lua},
     [QUEUE_SCRIPT_RELEASE] = {"release", release_lua},
     [QUEUE_SCRIPT_DELETE] = {"delete", delete_lua},
     [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},

@@ -322,7 +322,8 @@ static void on_get(struct rq *rq, void *p, int err, redisReply *r)
 {
     struct get_op *op = p;
     struct rq_job j = {
-        .id = op->id, .state = "", .worker = "", .spec = "", .result = "", .reason = ""};
+        .id = op->id, .state = "", .worker = "", .spec = "", .result = "", .reason = "",
+        .webhook = ""};
     size_t i;
 
     if (!(err = rq_reply_status(err, r)) && r->type != REDIS_REPLY_ARRAY)
@@ -343,6 +344,8 @@ static void on_get(struct rq *rq, void *p, int err, redisReply *r)
             j.result = v;
         else if (!strcmp(k, "reason"))
             j.reason = v;
+        else if (!strcmp(k, "webhook"))
+            j.webhook = v;
         else if (!strcmp(k, "attempts"))
             j.attempts = strtoll(v, NULL, 10);
         else if (!strcmp(k, "abandoned"))
@@ -380,6 +383,17 @@ int rq_get_job(struct rq *rq, const char *id, rq_job_fn *cb, void *arg)
 }
 
 /* rq_delete_finished: one script, an integer back. */
+
+int rq_job_note(struct rq *rq, const char *id, const char *field, const char *value, rq_int_fn *cb,
+                void *arg)
+{
+    char job[KEYS_NAME_MAX];
+    const char *keys[1] = {job}, *args[2] = {field, value};
+
+    if (!field || !value || keys_job(job, sizeof(job), id) < 0)
+        return -EINVAL;
+    return rq_int_script(rq, QUEUE_SCRIPT_NOTE, 1, keys, 2, args, cb, arg);
+}
 
 int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg)
 {

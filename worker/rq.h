@@ -164,6 +164,11 @@ int rq_release(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
 int rq_retry(struct rq *rq, const char *id, uint64_t delay_ms, const char *reason, rq_int_fn *cb,
              void *arg);
 
+/* Sets field of the job's hash to value, only while the hash exists (e.g. "webhook": the
+ * delivery outcome). value: 1 set, 0 no such job. cb may be NULL. */
+int rq_job_note(struct rq *rq, const char *id, const char *field, const char *value, rq_int_fn *cb,
+                void *arg);
+
 /* Deletes a finished job's hash. value: 1 deleted, 0 no such job, -1 not finished (kept). */
 int rq_delete_finished(struct rq *rq, const char *id, rq_int_fn *cb, void *arg);
 
@@ -196,7 +201,7 @@ int rq_cancel(struct rq *rq, const char *id, rq_cancel_fn *cb, void *arg);
 
 /* A job hash as read back. Strings are "" when the field is absent. */
 struct rq_job {
-    const char *id, *state, *worker, *spec, *result, *reason;
+    const char *id, *state, *worker, *spec, *result, *reason, *webhook;
     long long attempts, abandoned, created_ms, started_ms, finished_ms;
     int cancel_requested;
 };

@@ -19,6 +19,7 @@
 #include "results_sql.h"
 #include "rq.h"
 #include "slot_pool.h"
+#include "webhook.h"
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
@@ -123,6 +124,51 @@ void runner_fail_result(struct job_run *job, json_t *result)
     runner_finish(job, "failed", result);
 }
 
+/* A webhook delivery outlives its job: what the outcome is noted on. */
+struct delivery {
+    struct rq *rq;
+    char id[KEYS_ID_MAX + 1];
+};
+
+static void on_delivered(const struct webhook_result *r, void *data)
+{
+    static const char *const outcome[] = {"delivered", "refused", "failed", "cancelled"};
+    struct delivery *d = data;
+    int i = r->status == 0 ? 0 : r->status == -EREMOTEIO ? 1 : r->status == -ECANCELED ? 3 : 2;
+    json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "status", outcome[i], "http_status",
+                             (json_int_t)r->http_status, "attempts", (json_int_t)r->attempts,
+                             "error", r->error ? r->error : "");
+    char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
+
+    if (text)
+        (void)rq_job_note(d->rq, d->id, "webhook", text, NULL, NULL);
+    free(text);
+    json_decref(note);
+    free(d);
+}
+
+/* The final result to the job's callback_url, once it is durable and acknowledged: at least
+ * once (a receiver deduplicates by id). */
+static void deliver_webhook(struct job_run *job)
+{
+    json_t *body = json_pack("{s:s, s:s, s:I, s:O}", "id", job->id, "status", job->state,
+                             "attempts", (json_int_t)job->attempts, "result", job->result);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct delivery *d = text ? calloc(1, sizeof(*d)) : NULL;
+
+    if (d) {
+        d->rq = job->env->rq;
+        snprintf(d->id, sizeof(d->id), "%s", job->id);
+        if (webhook_deliver(job->env->webhook, job->spec.callback_url, text, strlen(text),
+                            on_delivered, d) < 0) {
+            struct webhook_result r = {.status = -EIO, .error = "the delivery could not start"};
+            on_delivered(&r, d);
+        }
+    }
+    free(text);
+    json_decref(body);
+}
+
 static void on_acked(void *arg, int status, long long value)
 {
     struct job_run *job = arg;
@@ -132,6 +178,8 @@ static void on_acked(void *arg, int status, long long value)
         runner_retry(job, store, RETRY_MIN_MS); /* store again: the upsert is idempotent */
         return;
     }
+    if (job->have_spec && job->spec.callback_url && job->env->webhook)
+        deliver_webhook(job);
     job->stage = ST_DONE;
     job->env->job_done(job->env, job);
 }

@@ -15,6 +15,7 @@
 
 struct rq;
 struct result_writer;
+struct webhook;
 struct slot_pool;
 struct job_run;
 
@@ -25,6 +26,7 @@ struct runner_env {
     const struct languages *languages;
     struct rq *rq;
     struct result_writer *writer; /* finished jobs to PostgreSQL, batched */
+    struct webhook *webhook;      /* callback_url deliveries; NULL: webhooks are off */
     struct slot_pool *pool;
     const char *worker; /* this worker's name */
     /* Called once per job when it is over (acknowledged, skipped or abandoned). */

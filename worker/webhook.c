@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "webhook_sign.h"
@@ -64,8 +66,26 @@ struct webhook {
     uint32_t rng;
     uint64_t timeout_ms, base_ms, cap_ms;
     unsigned max_attempts, max_pending;
+    int allow_private;
     char *secret, *user_agent, *proxy;
 };
+
+/* curl's socket opener: the address is known here, after any name resolution, so a name
+ * that resolves to the worker's own network is refused as surely as a literal address. */
+static curl_socket_t open_public(void *data, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    const unsigned char *raw = NULL;
+
+    (void)data;
+    (void)purpose;
+    if (a->family == AF_INET)
+        raw = (const unsigned char *)&((const struct sockaddr_in *)&a->addr)->sin_addr;
+    else if (a->family == AF_INET6)
+        raw = (const unsigned char *)&((const struct sockaddr_in6 *)&a->addr)->sin6_addr;
+    if (!raw || webhook_sign_private_addr(a->family == AF_INET ? 2 : 10, raw))
+        return CURL_SOCKET_BAD;
+    return socket(a->family, a->socktype, a->protocol);
+}
 
 static uint32_t next_rand(struct webhook *w)
 {
@@ -306,6 +326,8 @@ static int start_attempt(struct wh_delivery *d)
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, d) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, d) != CURLE_OK;
+    if (!w->allow_private)
+        bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_public) != CURLE_OK;
     if (bad || curl_multi_add_handle(w->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
         curl_slist_free_all(h);
@@ -437,6 +459,7 @@ int webhook_open(uv_loop_t *loop, const struct webhook_options *opt, struct webh
     w->secret = strdup(opt->secret);
     w->user_agent = strdup(opt->user_agent ? opt->user_agent : WH_USER_AGENT);
     w->proxy = strdup(opt->proxy ? opt->proxy : ""); /* "": no proxy, not even from env */
+    w->allow_private = opt->allow_private;
     if (getrandom(&w->rng, sizeof(w->rng), GRND_NONBLOCK) != (ssize_t)sizeof(w->rng))
         w->rng = (uint32_t)uv_hrtime(); /* never wait for entropy on the loop */
     if (!w->secret || !w->user_agent || !w->proxy || !(w->multi = curl_multi_init())) {

@@ -36,6 +36,9 @@ struct webhook_options {
     uint64_t backoff_cap_ms;  /* 0 = 300000: no retry waits longer */
     unsigned max_pending;     /* 0 = 1024: deliveries not yet finished; beyond, -ENOBUFS */
     const char *proxy;        /* NULL = none (http_proxy and friends are ignored) */
+    int allow_private;        /* 0: connections to loopback/private/link-local addresses
+                               * (webhook_sign_private_addr) are refused, whatever a URL's
+                               * name resolves to: a job must not reach the worker's network */
 };
 
 /* A delivery's outcome. error is borrowed: valid during the callback only.

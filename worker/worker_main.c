@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <uv.h>
 
 #include "config.h"
@@ -22,6 +23,7 @@
 #include "rq.h"
 #include "runner.h"
 #include "slot_pool.h"
+#include "webhook.h"
 
 extern char **environ;
 
@@ -225,11 +227,22 @@ static void on_rq_closed(void *data)
     db_close(w->db, on_db_closed, w);
 }
 
-static void on_pool_closed(void *data)
+static void on_webhooks_closed(void *data)
 {
     struct worker *w = data;
 
     rq_close(w->env.rq, on_rq_closed, w);
+}
+
+/* Webhook deliveries still retrying are given up (noted "cancelled" while Redis is there). */
+static void on_pool_closed(void *data)
+{
+    struct worker *w = data;
+
+    if (w->env.webhook)
+        webhook_close(w->env.webhook, on_webhooks_closed, w);
+    else
+        on_webhooks_closed(w);
 }
 
 static void shutdown_all(struct worker *w)
@@ -385,6 +398,14 @@ static int start(struct worker *w, const struct options *o)
                                &w->env.writer)) < 0 ||
         (r = slot_pool_new(w->loop, &po, &w->env.pool)) < 0)
         return r;
+    if (w->cfg.webhooks.secret[0]) {
+        struct webhook_options wo = {.secret = w->cfg.webhooks.secret,
+                                     .timeout_ms = w->cfg.webhooks.timeout_ms,
+                                     .max_attempts = w->cfg.webhooks.max_attempts,
+                                     .allow_private = (int)w->cfg.webhooks.allow_private};
+        if ((r = webhook_open(w->loop, &wo, &w->env.webhook)) < 0)
+            return r;
+    }
     if (keys_control(control, sizeof(control), w->name) == 0)
         (void)rq_subscribe(w->env.rq, control, 0, on_control, w);
     if (db_migrate(w->db, on_migrated, w) < 0)
@@ -412,6 +433,7 @@ int main(int argc, char **argv)
     }
     if (load_config(&w, o.config, o.languages) < 0)
         return 2;
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread: webhook_open needs it */
     gethostname(host, sizeof(host) - 1);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid()); /* only to make names unique */
     host[strcspn(host, ".")] = '\0';

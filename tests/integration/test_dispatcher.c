@@ -226,6 +226,12 @@ static void test_submit(struct ctx *x)
            "GET /v1/queues shows the lanes and the delayed set (%s)", r.body);
     http_client_resp_clear(&r);
     http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"1\", "
+                     "\"callback_url\": \"https://example.com/hook\"}", &r);
+    tap_ok(t, r.status == 422 && !strcmp(http_client_err_field(&r), "callback_url"),
+           "callback_url while webhooks.secret is unset: 422 naming callback_url");
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"1\", \"priority\": \"urgent\"}", &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "priority"),
            "an unknown priority name: 400 naming priority");

@@ -24,179 +24,13 @@
 #include <uv.h>
 
 #include "tap.h"
+#include "webhook_rx.h"
 #include "webhook.h"
 #include "webhook_sign.h"
 
 #define SECRET "whsec_integration"
 #define WAIT_MS 20000
-#define MAX_REQS 32
 
-/* What the receiver saw of one request. */
-struct rx_req {
-    char method[16], path[256], content_type[64], user_agent[64], ts[32], sig[160];
-    int expect; /* an Expect header came */
-    char *body;
-    size_t len;
-    int verify, verify_wrong; /* webhook_sign_verify with the secret / with another one */
-};
-
-struct rx_answer {
-    int status, delay_ms;
-};
-
-struct receiver {
-    int lfd, port;
-    pthread_t th;
-    pthread_mutex_t mu;
-    int stop;
-    struct rx_answer script[8]; /* request i gets script[i]; beyond nscript: 200 at once */
-    int nscript;
-    struct rx_req reqs[MAX_REQS];
-    int nreqs;
-};
-
-/* The value of header name in the head [h, e), trimmed, into out ("" when absent). */
-static void header(const char *h, const char *e, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-
-    out[0] = '\0';
-    for (const char *l = strstr(h, "\r\n"); l && l + 2 < e; l = strstr(l + 2, "\r\n")) {
-        const char *v = l + 2, *end = strstr(v, "\r\n");
-
-        if (!end || strncasecmp(v, name, n) != 0 || v[n] != ':')
-            continue;
-        for (v += n + 1; *v == ' '; v++)
-            ;
-        snprintf(out, cap, "%.*s", (int)(end - v), v);
-        return;
-    }
-}
-
-static void serve_one(struct receiver *rx, int fd)
-{
-    static const char *reason = "X";
-    char head[16384], cl[32], resp[512];
-    size_t got = 0, blen;
-    char *hend = NULL, *body;
-    struct rx_answer a = {200, 0};
-    struct rx_req *q;
-    struct timeval tv = {5, 0};
-    ssize_t n;
-
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    while (!hend && got < sizeof(head) - 1 &&
-           (n = recv(fd, head + got, sizeof(head) - 1 - got, 0)) > 0) {
-        got += (size_t)n;
-        head[got] = '\0';
-        hend = strstr(head, "\r\n\r\n");
-    }
-    if (!hend)
-        return;
-    header(head, hend + 2, "Content-Length", cl, sizeof(cl));
-    blen = strtoul(cl, NULL, 10);
-    if (blen > (4 << 20) || !(body = malloc(blen + 1)))
-        return;
-    n = (ssize_t)(got - (size_t)(hend + 4 - head));
-    memcpy(body, hend + 4, (size_t)n);
-    for (size_t have = (size_t)n; have < blen; have += (size_t)n)
-        if ((n = recv(fd, body + have, blen - have, 0)) <= 0) {
-            free(body);
-            return;
-        }
-    body[blen] = '\0';
-    pthread_mutex_lock(&rx->mu);
-    if (rx->nreqs < MAX_REQS) {
-        q = &rx->reqs[rx->nreqs];
-        memset(q, 0, sizeof(*q));
-        sscanf(head, "%15s %255s", q->method, q->path);
-        header(head, hend + 2, "Content-Type", q->content_type, sizeof(q->content_type));
-        header(head, hend + 2, "User-Agent", q->user_agent, sizeof(q->user_agent));
-        header(head, hend + 2, WEBHOOK_SIGN_TIMESTAMP_HEADER, q->ts, sizeof(q->ts));
-        header(head, hend + 2, WEBHOOK_SIGN_SIGNATURE_HEADER, q->sig, sizeof(q->sig));
-        header(head, hend + 2, "Expect", cl, sizeof(cl));
-        q->expect = cl[0] != '\0';
-        q->verify = webhook_sign_verify(SECRET, q->ts, q->sig, body, blen, time(NULL), 300);
-        q->verify_wrong =
-            webhook_sign_verify("whsec_wrong", q->ts, q->sig, body, blen, time(NULL), 300);
-        q->body = body;
-        q->len = blen;
-        if (rx->nreqs < rx->nscript)
-            a = rx->script[rx->nreqs];
-        rx->nreqs++;
-    } else
-        free(body);
-    pthread_mutex_unlock(&rx->mu);
-    if (a.delay_ms)
-        usleep((useconds_t)a.delay_ms * 1000);
-    snprintf(cl, sizeof(cl), "answer %d\n", a.status);
-    if (a.status == 204) /* no body allowed */
-        cl[0] = '\0';
-    n = snprintf(resp, sizeof(resp),
-                 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n%s", a.status,
-                 reason, strlen(cl), a.status == 302 ? "Location: /elsewhere\r\n" : "", cl);
-    send(fd, resp, (size_t)n, MSG_NOSIGNAL);
-}
-
-static void *rx_main(void *arg)
-{
-    struct receiver *rx = arg;
-
-    for (;;) {
-        struct pollfd p = {rx->lfd, POLLIN, 0};
-        int stop, fd;
-
-        pthread_mutex_lock(&rx->mu);
-        stop = rx->stop;
-        pthread_mutex_unlock(&rx->mu);
-        if (stop)
-            return NULL;
-        if (poll(&p, 1, 50) <= 0 || (fd = accept(rx->lfd, NULL, NULL)) < 0)
-            continue;
-        serve_one(rx, fd);
-        close(fd);
-    }
-}
-
-/* A TCP socket bound to 127.0.0.1 on a free port; listening or not. Returns fd or -1. */
-static int bound_socket(int listening, int *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        (listening && listen(fd, 16) < 0) || getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-/* Forgets what was received and installs the next script (n answers). */
-static void rx_reset(struct receiver *rx, const struct rx_answer *script, int n)
-{
-    pthread_mutex_lock(&rx->mu);
-    for (int i = 0; i < rx->nreqs; i++)
-        free(rx->reqs[i].body);
-    rx->nreqs = 0;
-    if (n)
-        memcpy(rx->script, script, sizeof(*script) * (size_t)n);
-    rx->nscript = n;
-    pthread_mutex_unlock(&rx->mu);
-}
-
-static int rx_count(struct receiver *rx)
-{
-    int n;
-
-    pthread_mutex_lock(&rx->mu);
-    n = rx->nreqs;
-    pthread_mutex_unlock(&rx->mu);
-    return n;
-}
 
 struct env {
     uv_loop_t loop;
@@ -366,7 +200,7 @@ static void test_big_body(struct tap *t, struct env *e, struct webhook *w)
 static void test_dead_port(struct tap *t, struct env *e, struct webhook *w)
 {
     char url[128];
-    int port, fd = bound_socket(0, &port); /* bound, never listening: connection refused */
+    int port, fd = rx_bound_socket(0, &port); /* bound, never listening: connection refused */
     struct done d = {.e = e};
     uint64_t t0 = uv_now(&e->loop);
 
@@ -386,6 +220,39 @@ static void test_dead_port(struct tap *t, struct env *e, struct webhook *w)
            (unsigned long long)(d.at_ms - t0));
     tap_ok(t, webhook_pending(w) == 0, "nothing pending afterwards");
     close(fd);
+}
+
+static void on_closed(void *data)
+{
+    (*(int *)data)++;
+}
+
+/* Without allow_private the receiver on 127.0.0.1 is never connected to, by name or number. */
+static void test_private(struct tap *t, struct env *e, const struct webhook_options *base)
+{
+    struct webhook_options o = *base;
+    struct webhook *w = NULL;
+    char url[128];
+    struct done d = {.e = e}, n = {.e = e};
+    int closed = 0;
+
+    o.allow_private = 0;
+    o.max_attempts = 2;
+    o.timeout_ms = 500; /* a refused socket may leave curl waiting for another address */
+    rx_reset(&e->rx, NULL, 0);
+    if (!tap_ok(t, webhook_open(&e->loop, &o, &w) == 0, "open one that refuses private addresses"))
+        return;
+    webhook_deliver(w, e->url, "{}", 2, on_done, &d);
+    snprintf(url, sizeof(url), "http://localhost:%d/hook", e->rx.port);
+    webhook_deliver(w, url, "{}", 2, on_done, &n);
+    run_until(e, &d.calls, WAIT_MS);
+    run_until(e, &n.calls, WAIT_MS);
+    tap_ok(t, d.calls == 1 && d.status == -EIO && n.calls == 1 && n.status == -EIO &&
+                  rx_count(&e->rx) == 0,
+           "127.0.0.1 and localhost: given up, the receiver never reached (%d, %d)", d.status,
+           n.status);
+    webhook_close(w, on_closed, &closed);
+    run_until(e, &closed, WAIT_MS);
 }
 
 static void on_tick(uv_timer_t *h)
@@ -428,16 +295,12 @@ static void test_slow_and_timeout(struct tap *t, struct env *e, struct webhook *
     check_reqs(t, &e->rx, "timeout", BODY, strlen(BODY), 2);
 }
 
-static void on_closed(void *data)
-{
-    (*(int *)data)++;
-}
 
 static void test_close(struct tap *t, struct env *e, struct webhook *w)
 {
     static const struct rx_answer slow[] = {{200, 1500}};
     char dead[128];
-    int port, fd = bound_socket(0, &port), closed = 0, settle = 0;
+    int port, fd = rx_bound_socket(0, &port), closed = 0, settle = 0;
     struct done a = {.e = e}, b = {.e = e}, again = {.e = e};
 
     snprintf(dead, sizeof(dead), "http://127.0.0.1:%d/", port);
@@ -474,7 +337,8 @@ int main(void)
                                 .timeout_ms = 5000,
                                 .max_attempts = 4,
                                 .backoff_base_ms = 10,
-                                .backoff_cap_ms = 50};
+                                .backoff_cap_ms = 50,
+                                .allow_private = 1}; /* the receiver is on 127.0.0.1 */
     struct webhook *w = NULL, *quick = NULL, *slowretry = NULL, *bad = NULL;
     struct done last, chained;
     int closed = 0;
@@ -485,11 +349,7 @@ int main(void)
     uv_loop_init(&e.loop);
     uv_timer_init(&e.loop, &e.watchdog);
     e.watchdog.data = &e;
-    pthread_mutex_init(&e.rx.mu, NULL);
-    if (!tap_ok(&t,
-                (e.rx.lfd = bound_socket(1, &e.rx.port)) >= 0 &&
-                    pthread_create(&e.rx.th, NULL, rx_main, &e.rx) == 0,
-                "receiver listening on 127.0.0.1"))
+    if (!tap_ok(&t, rx_start(&e.rx, SECRET) == 0, "receiver listening on 127.0.0.1"))
         return tap_done(&t);
     snprintf(e.url, sizeof(e.url), "http://127.0.0.1:%d/hook?job=1", e.rx.port);
 
@@ -511,6 +371,7 @@ int main(void)
     test_outcomes(&t, &e, w);
     test_big_body(&t, &e, w);
     test_dead_port(&t, &e, w);
+    test_private(&t, &e, &o);
     test_slow_and_timeout(&t, &e, w, quick);
     test_close(&t, &e, slowretry);
 
@@ -534,13 +395,7 @@ int main(void)
     tap_ok(&t, closed == 1, "quick closed");
     tap_ok(&t, uv_loop_close(&e.loop) == 0, "every handle closed (uv_loop_close)");
 
-    pthread_mutex_lock(&e.rx.mu);
-    e.rx.stop = 1;
-    pthread_mutex_unlock(&e.rx.mu);
-    pthread_join(e.rx.th, NULL);
-    close(e.rx.lfd);
-    rx_reset(&e.rx, NULL, 0);
-    pthread_mutex_destroy(&e.rx.mu);
+    rx_stop(&e.rx);
     curl_global_cleanup();
     return tap_done(&t);
 }

@@ -3,6 +3,7 @@
  * the dispatcher does are run in the sandbox (Python; C compiled then run; a compile error),
  * their results land in PostgreSQL and Redis, a running job is cancelled, SIGTERM drains. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "rq.h"
 #include "keys.h"
 #include "tap.h"
+#include "webhook_rx.h"
 #include "worker_util.h"
 
 static void on_cancel(void *arg, int status, enum rq_cancel_status st)
@@ -201,6 +203,52 @@ static void test_retries(struct tap *t, struct wctx *c)
     rq_unsubscribe(c->rq, pattern);
 }
 
+/* callback_url: the result POSTed once the job is durable, signed with webhooks.secret; the
+ * outcome noted on the job (delivered; refused by a 400). */
+static void test_webhooks(struct tap *t, struct wctx *c)
+{
+    static const struct rx_answer refuse[1] = {{400, 0}};
+    struct receiver rx;
+    char body[512], ok_id[KEYS_ID_MAX + 1];
+    int i;
+
+    memset(&rx, 0, sizeof(rx));
+    if (!tap_ok(t, rx_start(&rx, WU_WEBHOOK_SECRET) == 0, "a webhook receiver on 127.0.0.1"))
+        return;
+    snprintf(body, sizeof(body),
+             "{\"language\": \"python\", \"source\": \"print(7)\", "
+             "\"callback_url\": \"http://127.0.0.1:%d/hook\"}", rx.port);
+    tap_ok(t, wu_submit(c, body) == 0, "a job with a callback_url is queued");
+    snprintf(ok_id, sizeof(ok_id), "%s", c->id);
+    for (i = 0; i < 100 && rx_count(&rx) < 1; i++)
+        wu_sleep(c, 100);
+    pthread_mutex_lock(&rx.mu);
+    tap_ok(t, rx.nreqs == 1 && rx.reqs[0].verify == 0 && !strcmp(rx.reqs[0].method, "POST") &&
+                  rx.reqs[0].body && strstr(rx.reqs[0].body, ok_id) &&
+                  strstr(rx.reqs[0].body, "\"status\":\"completed\"") &&
+                  strstr(rx.reqs[0].body, "\"stdout\":\"7\\n\""),
+           "the receiver got the result once, POSTed with a valid signature");
+    pthread_mutex_unlock(&rx.mu);
+    for (i = 0; i < 50 && !strstr(c->webhook, "delivered"); i++) {
+        wu_get_job(c, ok_id);
+        wu_sleep(c, 100);
+    }
+    tap_ok(t, strstr(c->webhook, "\"status\":\"delivered\"") &&
+                  strstr(c->webhook, "\"http_status\":200"),
+           "the job notes the delivery (%s)", c->webhook);
+
+    rx_reset(&rx, refuse, 1);
+    tap_ok(t, wu_submit(c, body) == 0, "another, whose receiver answers 400");
+    snprintf(ok_id, sizeof(ok_id), "%s", c->id);
+    for (i = 0; i < 100 && !strstr(c->webhook, "refused"); i++) {
+        wu_get_job(c, ok_id);
+        wu_sleep(c, 100);
+    }
+    tap_ok(t, strstr(c->webhook, "\"status\":\"refused\"") && rx_count(&rx) == 1,
+           "refused once, not retried, noted on the job (%s)", c->webhook);
+    rx_stop(&rx);
+}
+
 static void test_jobs(struct tap *t, struct wctx *c)
 {
     char python_id[KEYS_ID_MAX + 1], c_id[KEYS_ID_MAX + 1], bad_id[KEYS_ID_MAX + 1];
@@ -332,6 +380,7 @@ int main(int argc, char **argv)
     test_versions(&t, &c);
     test_grading(&t, &c);
     test_retries(&t, &c);
+    test_webhooks(&t, &c);
     test_events(&t, &c);
     test_cancel(&t, &c);
     kill(worker, SIGTERM);

@@ -57,7 +57,7 @@ static void on_enqueued(void *arg, int status, const struct rq_enqueued *res)
 
 int wu_submit(struct wctx *c, const char *body)
 {
-    struct job_policy policy = {0};
+    struct job_policy policy = {.webhooks = 1}; /* the worker has webhooks.secret */
     struct api_error err;
     struct job_spec spec;
     json_t *j;
@@ -91,6 +91,7 @@ static void on_job(void *arg, int status, const struct rq_job *job)
              status == 0 ? job->result : "");
     c->attempts = status == 0 ? job->attempts : -1;
     snprintf(c->worker, sizeof(c->worker), "%s", status == 0 ? job->worker : "");
+    snprintf(c->webhook, sizeof(c->webhook), "%s", status == 0 ? job->webhook : "");
 }
 
 int wu_get_job(struct wctx *c, const char *id)
@@ -178,8 +179,9 @@ int wu_write_config(const char *path, const char *redis_url, const char *pg_url,
     if (!f)
         return -errno;
     fprintf(f, "redis:\n  url: %s\npostgres:\n  url: %s\nworker:\n  slots: %u\n"
-               "  heartbeat: %s\n  heartbeat_ttl: %s\n  drain_grace: %s\n",
-            redis_url, pg_url, slots, heartbeat, heartbeat_ttl, drain_grace);
+               "  heartbeat: %s\n  heartbeat_ttl: %s\n  drain_grace: %s\n"
+               "webhooks:\n  secret: %s\n  max_attempts: 2\n  allow_private: true\n",
+            redis_url, pg_url, slots, heartbeat, heartbeat_ttl, drain_grace, WU_WEBHOOK_SECRET);
     return fclose(f) == 0 ? 0 : -EIO;
 }
 

@@ -21,9 +21,13 @@ struct wctx {
     int done, status;
     long long attempts;       /* of the last job read by wu_wait_state */
     char worker[64];          /* of the last job read by wu_wait_state */
+    char webhook[512];        /* of the last job read: its webhook note ("" when none) */
     char text[4096];          /* "state|result", or a row's "v0|v1|..." */
     char id[KEYS_ID_MAX + 1]; /* of the last submit */
 };
+
+/* The webhooks.secret wu_write_config gives the worker (webhooks may reach 127.0.0.1). */
+#define WU_WEBHOOK_SECRET "whsec_worker_test"
 
 /* Runs the loop until c->done or ms pass. Returns c->done. */
 int wu_wait_done(struct wctx *c, unsigned ms);

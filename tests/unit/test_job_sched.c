@@ -27,6 +27,45 @@ static int prio(const char *json, int *out)
     return r == 0 ? 0 : (strcmp(e.field, "priority") == 0 ? -1 : -2);
 }
 
+/* run_at and callback_url through job_spec_parse and the stored (canonical) form. */
+static void test_spec(struct tap *t)
+{
+    static const char body[] = "{\"language\": \"python\", \"source\": \"1\", \"priority\": "
+                               "\"low\", \"run_at\": 2000, \"callback_url\": "
+                               "\"https://hooks.example.com/runq?x=1\"}";
+    struct job_policy p = {.now_ms = 1000000, .webhooks = 1};
+    struct job_spec s, back;
+    struct api_error e;
+    json_t *j = NULL;
+    int ok;
+
+    ok = job_spec_parse(body, strlen(body), &p, &s, &e) == 0;
+    tap_ok(t, ok && s.priority == 9 && s.run_at_ms == 2000000 &&
+                  !strcmp(s.callback_url, "https://hooks.example.com/runq?x=1"),
+           "parsed: priority low (9), run_at in ms, callback_url");
+    if (ok) {
+        j = job_spec_to_json(&s);
+        tap_ok(t, j && job_spec_from_json(j, &back, &e) == 0 && back.run_at_ms == 2000000 &&
+                      back.priority == 9 && back.callback_url &&
+                      !strcmp(back.callback_url, s.callback_url),
+               "the stored form keeps them");
+        if (j && back.language)
+            job_spec_free(&back);
+        json_decref(j);
+        job_spec_free(&s);
+    }
+    p.webhooks = 0;
+    tap_ok(t, job_spec_parse(body, strlen(body), &p, &s, &e) < 0 && e.status == 422 &&
+                  !strcmp(e.field, "callback_url"),
+           "webhooks off: 422 naming callback_url");
+    p.webhooks = 1;
+    static const char ftp[] = "{\"language\": \"python\", \"source\": \"1\", \"callback_url\": "
+                              "\"ftp://x/\"}";
+    tap_ok(t, job_spec_parse(ftp, strlen(ftp), &p, &s, &e) < 0 && e.status == 400 &&
+                  !strcmp(e.field, "callback_url"),
+           "an ftp URL: 400 naming callback_url");
+}
+
 int main(void)
 {
     struct tap t = {0};
@@ -87,5 +126,6 @@ int main(void)
     }
     tap_ok(&t, ok, "retry delays: 1 s doubling to a 60 s cap, jitter within the upper half");
     tap_ok(&t, job_sched_retry_delay_ms(1000, 7) <= 60000, "a huge attempt number stays capped");
+    test_spec(&t);
     return tap_done(&t);
 }

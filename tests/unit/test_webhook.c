@@ -239,5 +239,42 @@ int main(void)
     test_backoff(&t);
     test_retryable(&t);
     test_url(&t);
+    {
+        static const unsigned char v4[][4] = {{127, 0, 0, 1}, {10, 1, 2, 3}, {172, 31, 0, 1},
+                                              {192, 168, 1, 1}, {169, 254, 169, 254},
+                                              {100, 64, 0, 1}, {0, 0, 0, 0}, {224, 0, 0, 1}};
+        static const unsigned char pub4[][4] = {{8, 8, 8, 8}, {172, 32, 0, 1}, {100, 128, 0, 1},
+                                                {193, 0, 0, 1}};
+        unsigned char v6[16] = {0};
+        int ok = 1;
+        for (size_t k = 0; k < sizeof(v4) / sizeof(v4[0]); k++)
+            ok &= webhook_sign_private_addr(2, v4[k]) == 1;
+        for (size_t k = 0; k < sizeof(pub4) / sizeof(pub4[0]); k++)
+            ok &= webhook_sign_private_addr(2, pub4[k]) == 0;
+        tap_ok(&t, ok, "IPv4: loopback, RFC 1918, link-local, CGNAT, 0/8, multicast private; others not");
+        v6[15] = 1;
+        ok = webhook_sign_private_addr(10, v6) == 1; /* ::1 */
+        v6[15] = 0;
+        v6[0] = 0xfd;
+        ok &= webhook_sign_private_addr(10, v6) == 1; /* fd00::/8 */
+        v6[0] = 0xfe;
+        v6[1] = 0x80;
+        ok &= webhook_sign_private_addr(10, v6) == 1; /* fe80::/10 */
+        memset(v6, 0, sizeof(v6));
+        v6[10] = v6[11] = 0xff;
+        v6[12] = 127;
+        v6[15] = 1;
+        ok &= webhook_sign_private_addr(10, v6) == 1; /* ::ffff:127.0.0.1 */
+        v6[12] = 8;
+        v6[13] = 8;
+        v6[14] = 8;
+        v6[15] = 8;
+        ok &= webhook_sign_private_addr(10, v6) == 0; /* ::ffff:8.8.8.8 */
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[10] = v6[11] = 0;
+        ok &= webhook_sign_private_addr(10, v6) == 0; /* 2001:: */
+        tap_ok(&t, ok, "IPv6: ::1, fc00::/7, fe80::/10 and mapped private v4 private; 2001:: not");
+    }
     return tap_done(&t);
 }
