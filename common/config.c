@@ -45,6 +45,7 @@ static const struct key_spec specs[] = {
     {"dispatcher.max_wait", K_DURATION, F(dispatcher.max_wait_ms), 0, HOUR, "60s"},
     {"dispatcher.max_delay", K_DURATION, F(dispatcher.max_delay_ms), 0, 365 * DAY, "30d"},
     {"dispatcher.max_tests", K_UINT, F(dispatcher.max_tests), 1, 100000, "1000"},
+    {"dispatcher.max_submissions", K_UINT, F(dispatcher.max_submissions), 1, 100000, "1000"},
     {"redis.url", K_REDIS_URL, F(redis.url), 0, 0, "redis://127.0.0.1:6379/0"},
     {"postgres.url", K_PG_URL, F(postgres.url), 0, 0, "postgresql://runq@127.0.0.1:5432/runq"},
     {"postgres.commit_interval", K_DURATION, F(postgres.commit_interval_ms), 0, SEC, "10ms"},

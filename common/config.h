@@ -46,6 +46,7 @@ struct runq_config {
         uint64_t max_wait_ms;
         uint64_t max_delay_ms; /* how far ahead a job's run_at may be */
         uint32_t max_tests;    /* test cases of one graded job */
+        uint32_t max_submissions; /* jobs of one batch */
     } dispatcher;
     struct {
         char url[CONFIG_URL_MAX]; /* redis://... */

@@ -17,7 +17,8 @@ static const char *const top_keys[] = {"language", "source",  "files",    "stdin
 static const char *const file_keys[] = {"name", "content", "encoding", NULL};
 static const char *const canon_keys[] = {"version", "language", "files",    "stdin",    "args",
                                          "limits",  "queue",    "priority", "metadata", "tests",
-                                         "checker", "grading",  "run_at_ms", "callback_url", NULL};
+                                         "checker", "grading",  "run_at_ms", "callback_url",
+                                         "batch",   "name",     NULL};
 static const char *const canon_required[] = {"version", "language", "files",    "args",
                                              "limits",  "queue",    "priority", NULL};
 static int callback_url(const json_t *v, struct job_spec *out, struct api_error *e);
@@ -365,11 +366,22 @@ int job_spec_parse(const char *body, size_t len, const struct job_policy *p, str
     if (!root)
         return job_field_fail(err, JOB_FIELD_EJSON, "", "invalid JSON at line %d, column %d: %s",
                               jerr.line, jerr.column, jerr.text);
+    r = job_spec_parse_value(root, p, out, err);
+    json_decref(root);
+    return r;
+}
+
+int job_spec_parse_value(json_t *root, const struct job_policy *p, struct job_spec *out,
+                         struct api_error *err)
+{
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    memset(err, 0, sizeof(*err));
     if (!json_is_object(root))
         r = job_field_fail(err, JOB_FIELD_EJSON, "", "the request body must be a JSON object");
     else
         r = parse_request(root, p, out, err);
-    json_decref(root);
     if (r < 0)
         job_spec_free(out);
     return r;
@@ -391,6 +403,8 @@ void job_spec_free(struct job_spec *s)
     free(s->args);
     free(s->queue);
     free(s->callback_url);
+    free(s->batch);
+    free(s->name);
     json_decref(s->metadata);
     for (i = 0; i < s->ntests; i++) {
         free(s->tests[i].name);
@@ -495,6 +509,10 @@ json_t *job_spec_to_json(const struct job_spec *s)
         bad |= json_object_set_new(o, "run_at_ms", json_integer(s->run_at_ms));
     if (s->callback_url)
         bad |= json_object_set_new(o, "callback_url", json_string(s->callback_url));
+    if (s->batch)
+        bad |= json_object_set_new(o, "batch", json_string(s->batch));
+    if (s->name)
+        bad |= json_object_set_new(o, "name", json_string(s->name));
     if (s->metadata)
         bad |= json_object_set_new(o, "metadata", json_deep_copy(s->metadata));
     if (s->ntests)
@@ -540,6 +558,38 @@ static int read_files(const json_t *v, struct job_spec *out, struct api_error *e
     return job_field_unique_names(out, e);
 }
 
+/* An optional string of the stored form. */
+static int stored_string(const json_t *j, const char *key, char **out, struct api_error *e)
+{
+    const json_t *v = json_object_get(j, key);
+
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || !json_string_length(v))
+        return job_field_fail(e, JOB_FIELD_EINVALID, key, "bad stored \"%s\"", key);
+    *out = strdup(json_string_value(v));
+    return *out ? 0 : job_field_nomem(e);
+}
+
+json_t *job_spec_graded_json(const struct job_spec *s)
+{
+    json_t *o = json_object();
+
+    if (o && (!s->ntests || graded_json(s, o))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int job_spec_graded_from_json(const json_t *j, struct job_spec *out, struct api_error *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (!json_is_object(j) || !json_object_get(j, "tests"))
+        return job_field_fail(e, JOB_FIELD_EINVALID, "tests", "no stored tests");
+    return parse_graded(j, NULL, out, e);
+}
+
 static int read_canonical(const json_t *j, struct job_spec *out, struct api_error *e)
 {
     const char *const *k;
@@ -576,6 +626,9 @@ static int read_canonical(const json_t *j, struct job_spec *out, struct api_erro
         out->run_at_ms = json_integer_value(v);
     }
     if ((v = json_object_get(j, "callback_url")) && (r = callback_url(v, out, e)) < 0)
+        return r;
+    if ((r = stored_string(j, "batch", &out->batch, e)) < 0 ||
+        (r = stored_string(j, "name", &out->name, e)) < 0)
         return r;
     if ((v = json_object_get(j, "metadata")) && !(out->metadata = json_deep_copy(v)))
         return job_field_nomem(e);

@@ -70,6 +70,8 @@ struct job_spec {
     int priority;     /* JOB_PRIORITY_MIN..JOB_PRIORITY_MAX */
     int64_t run_at_ms; /* not before this time (ms since the epoch); 0: at once */
     char *callback_url; /* POSTed the final result (signed); NULL: none */
+    char *batch;        /* a batch's job: the batch id (its tests are stored with the batch) */
+    char *name;         /* a batch's job: the submission's name */
     json_t *metadata; /* any JSON value (json null included); NULL when absent */
     /* Batch grading: ntests == 0 is a plain run (one run with stdin, no checker), and then
      * checker and grading are zero. Otherwise has_stdin is 0: each test has its own. */
@@ -148,6 +150,10 @@ struct api_error {
 int job_spec_parse(const char *body, size_t len, const struct job_policy *p, struct job_spec *out,
                    struct api_error *err);
 
+/* job_spec_parse of a body already parsed (e.g. built from a batch's submission). */
+int job_spec_parse_value(json_t *root, const struct job_policy *p, struct job_spec *out,
+                         struct api_error *err);
+
 /* Frees what *s owns and zeroes it. Safe on a zeroed or already freed spec. */
 void job_spec_free(struct job_spec *s);
 
@@ -168,6 +174,15 @@ json_t *job_spec_to_json(const struct job_spec *s);
  * every key of theirs). j is not modified or kept. Returns 0 with *out filled, or
  * -EINVAL / -ENOMEM with *err filled (field set) and nothing in *out. */
 int job_spec_from_json(const json_t *j, struct job_spec *out, struct api_error *err);
+
+/* The graded part of a spec alone, {"tests", "checker", "grading"} in the canonical form:
+ * what a batch stores once for all its jobs. NULL when the spec has no tests or out of
+ * memory. */
+json_t *job_spec_graded_json(const struct job_spec *s);
+
+/* Reads such a graded part into out (a batch's job, read back without tests). 0, or
+ * -EINVAL / -ENOMEM with *e filled (out keeps what it had; job_spec_free frees it all). */
+int job_spec_graded_from_json(const json_t *j, struct job_spec *out, struct api_error *e);
 
 /* {"error": {"code", "message", "field"}}, "field" left out when empty. New reference or
  * NULL when out of memory. */

@@ -181,6 +181,30 @@ int keys_events(char *out, size_t len, const char *id)
     return r < 0 ? r : put(out, len, "runq:{%s}:events:%s", q, id);
 }
 
+int keys_batch(char *out, size_t len, const char *batch_id)
+{
+    char q[KEYS_QUEUE_MAX + 1];
+    int r = queue_of(batch_id, q);
+
+    return r < 0 ? r : put(out, len, "runq:{%s}:batch:%s", q, batch_id);
+}
+
+int keys_batch_jobs(char *out, size_t len, const char *batch_id)
+{
+    char q[KEYS_QUEUE_MAX + 1];
+    int r = queue_of(batch_id, q);
+
+    return r < 0 ? r : put(out, len, "runq:{%s}:batch:%s:jobs", q, batch_id);
+}
+
+int keys_batch_events(char *out, size_t len, const char *batch_id)
+{
+    char q[KEYS_QUEUE_MAX + 1];
+    int r = queue_of(batch_id, q);
+
+    return r < 0 ? r : put(out, len, "runq:{%s}:batch-events:%s", q, batch_id);
+}
+
 int keys_events_prefix(char *out, size_t len, const char *queue)
 {
     if (keys_valid_queue(queue) < 0)

@@ -14,6 +14,11 @@
  *   runq:{Q}:dead                list of ids that failed for good (abandoned too often)
  *   runq:{Q}:idem:<key>          string: the id enqueued under an idempotency key (PX ttl)
  *   runq:{Q}:events:<id>         channel: {"id","event","state"} progress and finish events
+ *   runq:{Q}:batch:<b>           hash: a batch (spec = the shared tests, total, done, state,
+ *                                 created_ms, c:<verdict> counts, r:<job id> job summaries)
+ *   runq:{Q}:batch:<b>:jobs      list of the batch's job ids, in submission order
+ *   runq:{Q}:batch-events:<b>    channel: {"event":"job"|"finished", ...} as jobs finish
+ * A batch id has the form of a job id (same queue prefix, its own random part).
  *   runq:workers, runq:worker:<w>, runq:recover-lock, runq:control:<w> (channel)
  * Job id: "<queue>.<26 lowercase RFC 4648 base32 chars of 16 random bytes>" (canonical: the
  * last character's two padding bits are zero).
@@ -64,6 +69,9 @@ int keys_processing(char *out, size_t len, const char *queue, const char *worker
 int keys_dead(char *out, size_t len, const char *queue);
 int keys_idem(char *out, size_t len, const char *queue, const char *key);
 int keys_events(char *out, size_t len, const char *id);
+int keys_batch(char *out, size_t len, const char *batch_id);
+int keys_batch_jobs(char *out, size_t len, const char *batch_id);
+int keys_batch_events(char *out, size_t len, const char *batch_id);
 int keys_events_pattern(char *out, size_t len, const char *queue); /* "runq:{Q}:events:*" */
 int keys_events_prefix(char *out, size_t len, const char *queue);  /* "runq:{Q}:events:" */
 int keys_worker(char *out, size_t len, const char *worker);        /* heartbeat key */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "batches.h"
 #include "history.h"
 #include "job.h"
 #include "job_events.h"
@@ -19,6 +20,7 @@
 #include "routes.h"
 
 #define JOBS_PREFIX "/v1/jobs/"
+#define BATCHES_PREFIX "/v1/batches/"
 #define CANCEL_SUFFIX "/cancel"
 #define EVENTS_SUFFIX "/events"
 
@@ -286,6 +288,9 @@ enum route {
     R_NONE,
     R_JOBS,
     R_JOB,
+    R_BATCHES,
+    R_BATCH,
+    R_BATCH_CANCEL,
     R_CANCEL,
     R_EVENTS,
     R_STATS,
@@ -300,6 +305,7 @@ static const struct {
     enum route route;
 } fixed[] = {
     {"/v1/jobs", R_JOBS},     {"/v1/stats", R_STATS},  {"/v1/languages", R_LANGUAGES},
+    {"/v1/batches", R_BATCHES},
     {"/v1/queues", R_QUEUES}, {"/healthz", R_HEALTHZ}, {"/readyz", R_READYZ},
 };
 
@@ -309,23 +315,25 @@ static enum route match(const char *path, const char **id, size_t *idlen)
 {
     const char *rest;
     size_t i;
+    int batch;
 
     for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (!strcmp(path, fixed[i].path))
             return fixed[i].route;
     }
-    if (strncmp(path, JOBS_PREFIX, strlen(JOBS_PREFIX)))
+    batch = !strncmp(path, BATCHES_PREFIX, strlen(BATCHES_PREFIX));
+    if (!batch && strncmp(path, JOBS_PREFIX, strlen(JOBS_PREFIX)))
         return R_NONE;
-    rest = path + strlen(JOBS_PREFIX);
+    rest = path + strlen(batch ? BATCHES_PREFIX : JOBS_PREFIX);
     *id = rest;
     *idlen = strcspn(rest, "/");
     if (*idlen == 0)
         return R_NONE;
     if (rest[*idlen] == '\0')
-        return R_JOB;
+        return batch ? R_BATCH : R_JOB;
     if (!strcmp(rest + *idlen, CANCEL_SUFFIX))
-        return R_CANCEL;
-    return !strcmp(rest + *idlen, EVENTS_SUFFIX) ? R_EVENTS : R_NONE;
+        return batch ? R_BATCH_CANCEL : R_CANCEL;
+    return !batch && !strcmp(rest + *idlen, EVENTS_SUFFIX) ? R_EVENTS : R_NONE;
 }
 
 /* The methods a route takes, as an Allow header value. */
@@ -334,6 +342,9 @@ static const char *allowed(enum route rt)
     switch (rt) {
     case R_JOBS:
         return "GET, HEAD, POST";
+    case R_BATCHES:
+    case R_BATCH_CANCEL:
+        return "POST";
     case R_JOB:
         return "GET, HEAD, DELETE";
     case R_CANCEL:
@@ -403,6 +414,15 @@ void routes_handle(struct http_exchange *ex, void *ctx)
         break;
     case R_CANCEL:
         cancel_job(r, ex, id);
+        break;
+    case R_BATCHES:
+        batches_submit(r->cfg, r->langs, r->rq, ex);
+        break;
+    case R_BATCH:
+        batches_get(r->rq, ex, id);
+        break;
+    case R_BATCH_CANCEL:
+        batches_cancel(r->rq, ex, id);
         break;
     case R_EVENTS:
         if (r->shutting_down)

@@ -17,18 +17,13 @@
 #define JOBS_PREFIX "/v1/jobs/"
 #define SUBMIT_IDEM_TTL_MS (24ULL * 3600 * 1000) /* how long an Idempotency-Key is kept */
 
-struct ctx {
-    const struct runq_config *cfg;
-    const struct languages *langs;
-};
-
 struct op {
     struct http_exchange *ex;
 };
 
 static const char *resolve_language(void *ctx, const char *name)
 {
-    const struct language *l = languages_find(((struct ctx *)ctx)->langs, name);
+    const struct language *l = languages_find(((struct submit_ctx *)ctx)->langs, name);
 
     return l ? l->name : NULL;
 }
@@ -46,11 +41,10 @@ const struct config_queue *submit_find_queue(const struct runq_config *cfg, cons
 
 static int queue_exists(void *ctx, const char *name)
 {
-    return submit_find_queue(((struct ctx *)ctx)->cfg, name) != NULL;
+    return submit_find_queue(((struct submit_ctx *)ctx)->cfg, name) != NULL;
 }
 
-/* "application/json", any case, parameters (charset) allowed. */
-static int is_json(const char *ct)
+int submit_is_json(const char *ct)
 {
     static const char want[] = "application/json";
 
@@ -92,32 +86,46 @@ static uint64_t submit_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void submit_policy(struct submit_ctx *c, struct job_policy *pol)
+{
+    *pol = (struct job_policy){
+        .maximum = c->cfg->limits.maximum,
+        .max_body_bytes = c->cfg->dispatcher.max_body,
+        .resolve_language = resolve_language,
+        .queue_exists = queue_exists,
+        .ctx = c,
+        .max_tests = c->cfg->dispatcher.max_tests,
+        .now_ms = (int64_t)submit_now_ms(),
+        .max_delay_ms = (int64_t)c->cfg->dispatcher.max_delay_ms,
+        .webhooks = c->cfg->webhooks.secret[0] != 0,
+    };
+}
+
+int submit_name_source(const struct languages *langs, struct job_spec *spec)
+{
+    const struct language *lang = languages_find(langs, spec->language);
+
+    if (lang && spec->nfiles == 1 && !spec->files[0].name) /* "source": after the language */
+        spec->files[0].name = strdup(lang->file);
+    return lang && spec->files[0].name ? 0 : -ENOMEM;
+}
+
 void submit_job(const struct runq_config *cfg, const struct languages *langs, struct rq *rq,
                 struct http_exchange *ex)
 {
     const struct http_request *req = http_exchange_request(ex);
-    struct ctx c = {cfg, langs};
-    struct job_policy pol = {
-        .maximum = cfg->limits.maximum,
-        .max_body_bytes = cfg->dispatcher.max_body,
-        .resolve_language = resolve_language,
-        .queue_exists = queue_exists,
-        .ctx = &c,
-        .max_tests = cfg->dispatcher.max_tests,
-        .now_ms = (int64_t)submit_now_ms(),
-        .max_delay_ms = (int64_t)cfg->dispatcher.max_delay_ms,
-        .webhooks = cfg->webhooks.secret[0] != 0,
-    };
+    struct submit_ctx c = {cfg, langs};
+    struct job_policy pol;
     const char *idem = http_request_header(req, "Idempotency-Key");
     struct job_spec spec = {0};
     struct api_error err = {0};
-    const struct language *lang;
     char *text = NULL;
     json_t *j;
     struct op *op;
     int rc;
 
-    if (!is_json(http_request_header(req, "Content-Type"))) {
+    submit_policy(&c, &pol);
+    if (!submit_is_json(http_request_header(req, "Content-Type"))) {
         http_respond_error(ex, 415, "unsupported_media_type",
                            "Content-Type must be application/json", NULL);
         return;
@@ -132,11 +140,8 @@ void submit_job(const struct runq_config *cfg, const struct languages *langs, st
         api_json(ex, err.status, api_error_to_json(&err));
         return;
     }
-    lang = languages_find(langs, spec.language);
     rc = -ENOMEM;
-    if (lang && spec.nfiles == 1 && !spec.files[0].name) /* "source": named after the language */
-        spec.files[0].name = strdup(lang->file);
-    if (lang && spec.files[0].name && (j = job_spec_to_json(&spec))) {
+    if (submit_name_source(langs, &spec) == 0 && (j = job_spec_to_json(&spec))) {
         text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
     }

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "http_server.h"
+#include "job.h"
 #include "languages.h"
 #include "rq.h"
 
@@ -18,6 +19,23 @@
  * the answer. */
 void submit_job(const struct runq_config *cfg, const struct languages *langs, struct rq *rq,
                 struct http_exchange *ex);
+
+/* What the policy callbacks look things up in. */
+struct submit_ctx {
+    const struct runq_config *cfg;
+    const struct languages *langs;
+};
+
+/* The job policy of this dispatcher (limits, sizes, the clock for run_at); c must outlive
+ * the parse. */
+void submit_policy(struct submit_ctx *c, struct job_policy *pol);
+
+/* "application/json", any case, parameters (charset) allowed. */
+int submit_is_json(const char *content_type);
+
+/* A lone "source" gets the name of its language's file. 0 or -ENOMEM (or an unknown
+ * language, which the parse has ruled out). */
+int submit_name_source(const struct languages *langs, struct job_spec *spec);
 
 /* The queue called name in cfg, or NULL. */
 const struct config_queue *submit_find_queue(const struct runq_config *cfg, const char *name);

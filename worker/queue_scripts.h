@@ -3,7 +3,8 @@
  * Each script touches the keys of one queue only (all hash-tagged {Q}); job hashes are named
  * from ARGV's job prefix + id inside the script, which stays in the queue's slot.
  * Does: hold the script sources and their names.
- * Must not: do I/O, know about hiredis, or hold key names (common/keys builds them). */
+ * Must not: do I/O, know about hiredis, or hold key names (common/keys builds them); it
+ * allocates only the text it returns. */
 #ifndef RUNQ_WORKER_QUEUE_SCRIPTS_H
 #define RUNQ_WORKER_QUEUE_SCRIPTS_H
 
@@ -13,6 +14,9 @@ enum queue_script {
     QUEUE_SCRIPT_TAKE,
     QUEUE_SCRIPT_RETRY,
     QUEUE_SCRIPT_NOTE,
+    QUEUE_SCRIPT_BATCH_ENQUEUE,
+    QUEUE_SCRIPT_BATCH_CANCEL,
+    QUEUE_SCRIPT_BATCH_GET,
     QUEUE_SCRIPT_FINISH,
     QUEUE_SCRIPT_RECOVER,
     QUEUE_SCRIPT_CANCEL,
@@ -23,8 +27,9 @@ enum queue_script {
     QUEUE_SCRIPT_COUNT
 };
 
-/* The Lua source of script s (static text), or NULL when s is out of range. */
-const char *queue_script_text(enum queue_script s);
+/* The Lua source of script s, malloc'ed (the caller frees it), or NULL when s is out of
+ * range or out of memory. */
+char *queue_script_text(enum queue_script s);
 
 /* A short name for logs ("enqueue", "start", ...), or "?" when s is out of range. */
 const char *queue_script_name(enum queue_script s);

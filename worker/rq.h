@@ -231,6 +231,52 @@ typedef void rq_versions_fn(void *arg, int status, const char *const *names,
                             const char *const *versions, size_t n);
 int rq_language_versions(struct rq *rq, rq_versions_fn *cb, void *arg);
 
+/* Batches (rq_batch.c). A batch id has the form of a job id of its queue. */
+
+/* A fresh random id for queue (a job's or a batch's). 0, -EINVAL, -EAGAIN or -EIO. */
+int rq_new_id(const char *queue, char *out, size_t len);
+
+/* status: 0, -ENOSPC (the queue's max depth: depth says how deep it is), -EEXIST (an id
+ * collision: draw new ids), or an error of the connection. */
+typedef void rq_batch_enqueue_fn(void *arg, int status, long long depth);
+
+/* Atomically: the batch hash {spec (the shared graded part), total, done 0, state running,
+ * created_ms}, and every job (ids[i], its stored spec, names[i]) queued in lane, in order,
+ * each marked with its batch; or nothing at all. */
+int rq_enqueue_batch(struct rq *rq, const char *batch_id, const char *spec,
+                     const char *const *ids, const char *const *specs, const char *const *names,
+                     size_t n, enum rq_lane lane, uint64_t max_depth, rq_batch_enqueue_fn *cb,
+                     void *arg);
+
+/* A batch as read back. summaries[i]: the JSON summary of job_ids[i] ({"name", "state",
+ * "verdict", "score", "max_score"} once finished, {"name", "state": "queued"} before), or
+ * NULL. count_names[i]/counts[i]: finished jobs per verdict. Borrowed during the callback. */
+struct rq_batch {
+    const char *id, *state; /* running | completed | cancelled */
+    long long total, done, created_ms;
+    const char *const *job_ids, *const *summaries;
+    size_t njobs;
+    const char *const *count_names;
+    const long long *counts;
+    size_t ncounts;
+};
+typedef void rq_batch_fn(void *arg, int status, const struct rq_batch *b);
+
+/* status -ENOENT when there is no such batch (or it expired). */
+int rq_get_batch(struct rq *rq, const char *batch_id, rq_batch_fn *cb, void *arg);
+
+typedef void rq_batch_spec_fn(void *arg, int status, const char *spec, size_t len);
+
+/* The batch's shared graded spec (-ENOENT: no such batch). */
+int rq_batch_spec(struct rq *rq, const char *batch_id, rq_batch_spec_fn *cb, void *arg);
+
+typedef void rq_batch_cancel_fn(void *arg, int status, long long cancelled, long long running,
+                                long long finished);
+
+/* Cancels every job of the batch as rq_cancel does one (queued: cancelled; running: asked
+ * to stop), and marks the batch cancelled. -ENOENT: no such batch. */
+int rq_cancel_batch(struct rq *rq, const char *batch_id, rq_batch_cancel_fn *cb, void *arg);
+
 /* PUBLISH; value = receivers. cb may be NULL. */
 int rq_publish(struct rq *rq, const char *channel, const char *data, size_t len, rq_int_fn *cb,
                void *arg);

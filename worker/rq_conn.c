@@ -80,7 +80,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 
     cmd_unlink(k);
     if (r && r->type == REDIS_REPLY_ERROR && k->script >= 0 && !strncmp(r->str, "NOSCRIPT", 8)) {
-        char *text = strdup(queue_script_text(k->script)), *eval = strdup("EVAL");
+        char *text = queue_script_text(k->script), *eval = strdup("EVAL");
         if (text && eval) {
             free(k->argv[0]);
             free(k->argv[1]);
@@ -152,22 +152,27 @@ int rq_send_plain(struct rq *rq, reply_fn *fn, void *op, int argc, const char **
 int rq_eval(struct rq *rq, enum queue_script s, int nkeys, const char **keys, int nargs,
             const char **args, reply_fn *fn, void *op)
 {
-    const char *argv[16];
-    char nk[8];
-    int i, n = 0;
+    const char **argv = calloc((size_t)(3 + nkeys + nargs), sizeof(*argv));
+    char nk[16], *text = NULL;
+    int i, n = 0, r;
 
-    if (3 + nkeys + nargs > 16)
-        return -E2BIG;
+    if (!argv || (!rq->sha[s][0] && !(text = queue_script_text(s)))) {
+        free(argv);
+        return -ENOMEM;
+    }
     snprintf(nk, sizeof(nk), "%d", nkeys);
     argv[n++] = rq->sha[s][0] ? "EVALSHA" : "EVAL";
-    argv[n++] = rq->sha[s][0] ? rq->sha[s] : queue_script_text(s);
+    argv[n++] = rq->sha[s][0] ? rq->sha[s] : text;
     argv[n++] = nk;
     for (i = 0; i < nkeys; i++)
         argv[n++] = keys[i];
     for (i = 0; i < nargs; i++)
         argv[n++] = args[i];
-    return rq_send_cmd(&rq->conn[CONN_CMD], fn, op, rq->sha[s][0] ? (int)s : -1, n, argv, NULL,
-                       rq->o.command_timeout_ms);
+    r = rq_send_cmd(&rq->conn[CONN_CMD], fn, op, rq->sha[s][0] ? (int)s : -1, n, argv, NULL,
+                    rq->o.command_timeout_ms); /* copies what it sends */
+    free(text);
+    free(argv);
+    return r;
 }
 
 int rq_reply_status(int err, const redisReply *r)
@@ -347,8 +352,11 @@ static void conn_up(struct conn *c)
         rq_subs_renew(c);
     } else if (c->kind == CONN_CMD) {
         for (i = 0; i < QUEUE_SCRIPT_COUNT; i++) {
-            const char *argv[3] = {"SCRIPT", "LOAD", queue_script_text(i)};
-            rq_send_plain(rq, on_script_loaded, (void *)(uintptr_t)i, 3, argv);
+            char *text = queue_script_text(i);
+            const char *argv[3] = {"SCRIPT", "LOAD", text};
+            if (text)
+                rq_send_plain(rq, on_script_loaded, (void *)(uintptr_t)i, 3, argv);
+            free(text);
         }
         if (rq->worker[0] && rq->o.heartbeat_ms)
             rq_heartbeat(rq, NULL, NULL);

@@ -259,19 +259,11 @@ static int plan_grading(struct job_run *job)
 }
 
 /* The spec as stored by the dispatcher, read back strictly. */
-static void plan(struct job_run *job, const char *spec, size_t len)
+/* The job's commands and steps, once its spec is complete. */
+static void plan_steps(struct job_run *job)
 {
-    json_t *j = json_loadb(spec, len, JSON_ALLOW_NUL, NULL);
-    struct api_error err;
-
-    if (!j || job_spec_from_json(j, &job->spec, &err) < 0) {
-        json_decref(j);
-        runner_fail_internal(job, "the stored job is not valid");
-        return;
-    }
-    json_decref(j);
-    job->have_spec = 1;
     const struct language *lang = languages_find(job->env->languages, job->spec.language);
+
     if (!lang) {
         runner_fail_retryable(job, "the job's language is not configured on this worker");
         return;
@@ -289,6 +281,72 @@ static void plan(struct job_run *job, const char *spec, size_t len)
         return;
     }
     runner_steps_begin(job);
+}
+
+/* A batch's job gets the tests the batch stores once. */
+static void take_batch_spec(struct job_run *job, const json_t *graded)
+{
+    struct api_error err;
+
+    if (job_spec_graded_from_json(graded, &job->spec, &err) < 0) {
+        runner_fail_internal(job, "the batch's stored tests are not valid");
+        return;
+    }
+    plan_steps(job);
+}
+
+static void load_batch(struct job_run *job);
+
+static void on_batch_spec(void *arg, int status, const char *spec, size_t len)
+{
+    struct job_run *job = arg;
+    struct runner_env *env = job->env;
+    json_t *j;
+
+    if (status == -ENOENT) {
+        runner_fail_internal(job, "the job's batch is gone");
+        return;
+    }
+    if (status < 0 || !(j = json_loadb(spec, len, 0, NULL))) {
+        runner_retry(job, load_batch, RETRY_MIN_MS);
+        return;
+    }
+    /* One batch's jobs come in a row: its tests are parsed from Redis once, not per job. */
+    json_decref(env->batch_spec);
+    env->batch_spec = j;
+    snprintf(env->batch_id, sizeof(env->batch_id), "%s", job->spec.batch);
+    take_batch_spec(job, j);
+}
+
+static void load_batch(struct job_run *job)
+{
+    struct runner_env *env = job->env;
+
+    if (env->batch_spec && !strcmp(env->batch_id, job->spec.batch)) {
+        take_batch_spec(job, env->batch_spec);
+        return;
+    }
+    if (rq_batch_spec(env->rq, job->spec.batch, on_batch_spec, job) < 0)
+        runner_retry(job, load_batch, RETRY_MIN_MS);
+}
+
+/* The spec as stored by the dispatcher, read back strictly. */
+static void plan(struct job_run *job, const char *spec, size_t len)
+{
+    json_t *j = json_loadb(spec, len, JSON_ALLOW_NUL, NULL);
+    struct api_error err;
+
+    if (!j || job_spec_from_json(j, &job->spec, &err) < 0) {
+        json_decref(j);
+        runner_fail_internal(job, "the stored job is not valid");
+        return;
+    }
+    json_decref(j);
+    job->have_spec = 1;
+    if (job->spec.batch)
+        load_batch(job);
+    else
+        plan_steps(job);
 }
 
 static void mark_running(struct job_run *job);
@@ -403,6 +461,12 @@ static void on_timer_closed(uv_handle_t *h)
         job_spec_free(&job->spec);
     json_decref(job->result);
     free(job);
+}
+
+void runner_env_cleanup(struct runner_env *env)
+{
+    json_decref(env->batch_spec);
+    env->batch_spec = NULL;
 }
 
 void runner_free(struct job_run *job)

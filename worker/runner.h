@@ -11,7 +11,9 @@
 #include <uv.h>
 
 #include "config.h"
+#include "keys.h"
 #include "languages.h"
+#include <jansson.h>
 
 struct rq;
 struct result_writer;
@@ -35,8 +37,11 @@ struct runner_env {
      * acknowledging are left); job_done follows later. */
     void (*job_released)(struct runner_env *env, struct job_run *job);
     void *data;
-    /* The runner's own: jobs waiting for a free slot, oldest first (start them NULL). */
+    /* The runner's own: jobs waiting for a free slot, oldest first (start them NULL), and
+     * the shared tests of the batch seen last (runner_env_cleanup frees them). */
     struct job_run *waiting_head, *waiting_tail;
+    char batch_id[KEYS_ID_MAX + 1];
+    json_t *batch_spec;
 };
 
 struct rq_fetched;
@@ -58,6 +63,9 @@ void runner_cancel(struct job_run *job);
 
 /* Whether job_released was called for the job. */
 int runner_released(const struct job_run *job);
+
+/* Frees what the runner keeps in env (once no job is left). */
+void runner_env_cleanup(struct runner_env *env);
 
 /* Frees a job after job_done. */
 void runner_free(struct job_run *job);

@@ -456,6 +456,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "runq-worker %s: %u slot(s), sandbox %s\n", w.name, w.cfg.worker.slots,
             o.sandbox);
     uv_run(w.loop, UV_RUN_DEFAULT);
+    runner_env_cleanup(&w.env);
     languages_free(&w.languages);
     return 0;
 }

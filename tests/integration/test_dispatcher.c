@@ -457,6 +457,98 @@ static void test_cancel(struct ctx *x)
     http_client_resp_clear(&r);
 }
 
+/* Batches: the batch and its jobs enqueued at once with the tests stored once; progress and
+ * counts as jobs finish; cancel; errors naming the submission's field. */
+static void test_batches(struct ctx *x)
+{
+    static const char body[] =
+        "{\"language\": \"py\", \"queue\": \"work\", \"tests\": [{\"stdin\": \"1\", "
+        "\"expected_output\": \"1\"}, {\"stdin\": \"2\", \"expected_output\": \"2\"}], "
+        "\"submissions\": [{\"source\": \"print(input())\"}, {\"source\": \"print(0)\"}, "
+        "{\"name\": \"alice\", \"source\": \"x\"}]}";
+    struct tap *t = x->t;
+    struct http_client_resp r;
+    char bid[128], target[256], key[KEYS_NAME_MAX], got[KEYS_ID_MAX + 1], job1[KEYS_ID_MAX + 1];
+    json_t *jobs;
+    redisReply *rep;
+
+    http_client_call(port, "POST", "/v1/batches", JSON_CT, body, &r);
+    snprintf(bid, sizeof(bid), "%s", http_client_jstr(r.json, "id", NULL));
+    jobs = json_object_get(r.json, "jobs");
+    snprintf(job1, sizeof(job1), "%s", http_client_jstr(json_array_get(jobs, 0), "id", NULL));
+    tap_ok(t, r.status == 202 && !strncmp(bid, "work.", 5) && json_array_size(jobs) == 3 &&
+                  !strcmp(http_client_jstr(json_array_get(jobs, 2), "name", NULL), "alice") &&
+                  !strcmp(http_client_jstr(json_array_get(jobs, 1), "name", NULL), "2") &&
+                  strstr(r.head, "\nLocation: /v1/batches/"),
+           "POST /v1/batches: 202, the batch id, 3 jobs named 1, 2, alice (%d %s)", r.status,
+           r.body);
+    http_client_resp_clear(&r);
+    keys_job(key, sizeof(key), job1);
+    rep = redisCommand(x->rc, "HGET %s spec", key);
+    tap_ok(t, rep && rep->type == REDIS_REPLY_STRING && !strstr(rep->str, "\"tests\"") &&
+                  strstr(rep->str, bid),
+           "a job's stored spec names its batch and carries no copy of the tests");
+    freeReplyObject(rep);
+    keys_batch(key, sizeof(key), bid);
+    rep = redisCommand(x->rc, "HGET %s spec", key);
+    tap_ok(t, rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, "\"tests\""),
+           "the batch stores the tests once");
+    freeReplyObject(rep);
+
+    tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, job1) &&
+                  fake_worker_ack(&x->wk, got,
+                                  "{\"status\":\"ok\",\"verdict\":\"AC\",\"score\":2,"
+                                  "\"max_score\":2}") == 0,
+           "a worker takes the first job and finishes it AC");
+    snprintf(target, sizeof(target), "/v1/batches/%s", bid);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
+    jobs = json_object_get(r.json, "jobs");
+    tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "running") &&
+                  json_integer_value(json_object_get(r.json, "done")) == 1 &&
+                  json_integer_value(json_object_get(json_object_get(r.json, "counts"), "AC")) == 1 &&
+                  !strcmp(http_client_jstr(json_array_get(jobs, 0), "verdict", NULL), "AC") &&
+                  !strcmp(http_client_jstr(json_array_get(jobs, 1), "state", NULL), "queued"),
+           "GET: running, 1 of 3 done, AC counted, the others queued (%s)", r.body);
+    http_client_resp_clear(&r);
+    snprintf(target, sizeof(target), "/v1/batches/%s/cancel", bid);
+    http_client_call(port, "POST", target, NULL, NULL, &r);
+    tap_ok(t, r.status == 200 && json_integer_value(json_object_get(r.json, "cancelled")) == 2 &&
+                  json_integer_value(json_object_get(r.json, "finished")) == 1,
+           "cancel: the 2 queued jobs cancelled, 1 already finished (%s)", r.body);
+    http_client_resp_clear(&r);
+    snprintf(target, sizeof(target), "/v1/batches/%s", bid);
+    http_client_call(port, "GET", target, NULL, NULL, &r);
+    tap_ok(t, !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled") &&
+                  json_integer_value(json_object_get(r.json, "done")) == 3 &&
+                  json_integer_value(
+                      json_object_get(json_object_get(r.json, "counts"), "cancelled")) == 2,
+           "then: cancelled, 3 of 3 done, 2 counted cancelled (%s)", r.body);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/batches/work.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    tap_ok(t, r.status == 404, "GET an unknown batch: 404");
+    http_client_resp_clear(&r);
+
+    http_client_call(port, "POST", "/v1/batches", JSON_CT,
+                     "{\"language\": \"py\", \"tests\": [{\"stdin\": \"\", \"expected_output\": "
+                     "\"\"}], \"submissions\": [{\"source\": \"1\"}, {\"source\": \"1\", "
+                     "\"files\": []}]}", &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "submissions[1].source"),
+           "a bad submission: 400 naming submissions[1].source (%s)", r.body);
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/batches", JSON_CT,
+                     "{\"language\": \"py\", \"submissions\": [{\"source\": \"1\"}]}", &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "tests"),
+           "no tests: 400 naming tests");
+    http_client_resp_clear(&r);
+    http_client_call(port, "POST", "/v1/batches", JSON_CT,
+                     "{\"language\": \"py\", \"tests\": [{\"stdin\": \"\", \"expected_output\": "
+                     "\"\"}], \"submissions\": [{\"name\": \"a\", \"source\": \"1\"}, {\"name\": "
+                     "\"a\", \"source\": \"2\"}]}", &r);
+    tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "submissions[1].name"),
+           "two submissions with one name: 400 naming the second");
+    http_client_resp_clear(&r);
+}
+
 static void test_misc(struct ctx *x)
 {
     struct tap *t = x->t;
@@ -579,6 +671,7 @@ static void *client_main(void *arg)
     test_get(x);
     test_wait_finish(x);
     test_cancel(x);
+    test_batches(x);
     test_misc(x);
     test_redis_down(x);
     fake_worker_close(&x->wk);

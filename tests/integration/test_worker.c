@@ -13,6 +13,7 @@
 #include <uv.h>
 #include <jansson.h>
 
+#include "batch.h"
 #include "db.h"
 #include "job.h"
 #include "pg_server.h"
@@ -249,6 +250,96 @@ static void test_webhooks(struct tap *t, struct wctx *c)
     rx_stop(&rx);
 }
 
+struct bwait {
+    int done, status;
+    char state[32], counts[256];
+    long long done_jobs;
+};
+
+static void on_benq_done(void *arg, int status, long long depth)
+{
+    struct wctx *c = arg;
+
+    (void)depth;
+    c->status = status;
+    c->done = 1;
+}
+
+static void on_bget(void *arg, int status, const struct rq_batch *b)
+{
+    struct bwait *w = arg;
+
+    w->status = status;
+    w->state[0] = w->counts[0] = '\0';
+    if (b) {
+        snprintf(w->state, sizeof(w->state), "%s", b->state);
+        w->done_jobs = b->done;
+        for (size_t i = 0; i < b->ncounts; i++)
+            snprintf(w->counts + strlen(w->counts), sizeof(w->counts) - strlen(w->counts),
+                     "%s=%lld;", b->count_names[i], b->counts[i]);
+    }
+    w->done = 1;
+}
+
+/* A batch as the dispatcher enqueues it: its jobs read the shared tests from the batch and
+ * the batch counts them as they finish, then completes. */
+static void test_batch(struct tap *t, struct wctx *c)
+{
+    static const char body[] =
+        "{\"language\": \"python\", \"tests\": [{\"stdin\": \"2\", \"expected_output\": \"4\"}, "
+        "{\"stdin\": \"5\", \"expected_output\": \"10\"}], \"submissions\": ["
+        "{\"name\": \"good\", \"source\": \"print(2 * int(input()))\"}, "
+        "{\"name\": \"bad\", \"source\": \"print(int(input()) + 2)\"}]}";
+    struct job_policy policy = {0};
+    struct batch_spec b;
+    struct api_error err;
+    char bid[KEYS_ID_MAX + 1], ids[2][KEYS_ID_MAX + 1], *texts[2] = {NULL, NULL}, *spec = NULL;
+    const char *cids[2] = {ids[0], ids[1]}, *ctexts[2], *names[2];
+    struct bwait w = {0};
+    json_t *g;
+    int i, ok, parsed;
+
+    parsed = batch_parse(body, strlen(body), &policy, 0, &b, &err) == 0;
+    ok = parsed && rq_new_id("default", bid, sizeof(bid)) == 0;
+    for (i = 0; ok && i < 2; i++) {
+        json_t *j;
+        ok = rq_new_id("default", ids[i], sizeof(ids[i])) == 0 &&
+             (b.jobs[i].files[0].name = strdup("main.py")) && (j = batch_job_json(&b, i, bid));
+        texts[i] = ok ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(ok ? j : NULL);
+        ctexts[i] = texts[i];
+        names[i] = b.jobs[i].name;
+    }
+    g = ok ? job_spec_graded_json(&b.jobs[0]) : NULL;
+    spec = g ? json_dumps(g, JSON_COMPACT) : NULL;
+    c->done = 0;
+    ok = ok && spec &&
+         rq_enqueue_batch(c->rq, bid, spec, cids, ctexts, names, 2, RQ_LANE_NORMAL, 0,
+                          on_benq_done, c) == 0 &&
+         wu_wait_done(c, 5000) && c->status == 0;
+    tap_ok(t, ok, "a batch of 2 Python submissions x 2 tests is enqueued");
+    json_decref(g);
+    free(spec);
+    free(texts[0]);
+    free(texts[1]);
+    if (parsed)
+        batch_spec_free(&b);
+    for (i = 0; i < 300 && ok && strcmp(w.state, "completed"); i++) {
+        w.done = 0;
+        if (rq_get_batch(c->rq, bid, on_bget, &w) == 0)
+            while (!w.done)
+                uv_run(c->loop, UV_RUN_ONCE);
+        wu_sleep(c, 100);
+    }
+    tap_ok(t, !strcmp(w.state, "completed") && w.done_jobs == 2 && strstr(w.counts, "AC=1;") &&
+                  strstr(w.counts, "WA=1;"),
+           "the jobs graded with the batch's tests: completed, AC 1, WA 1 (%s %s)", w.state,
+           w.counts);
+    tap_ok(t, wu_wait_state(c, ids[1], "completed", 5000) && strstr(c->text, "\"verdict\":\"WA\"") &&
+                  strstr(c->text, "\"max_score\":2"),
+           "the second job's own result: WA, out of 2 tests");
+}
+
 static void test_jobs(struct tap *t, struct wctx *c)
 {
     char python_id[KEYS_ID_MAX + 1], c_id[KEYS_ID_MAX + 1], bad_id[KEYS_ID_MAX + 1];
@@ -381,6 +472,7 @@ int main(int argc, char **argv)
     test_grading(&t, &c);
     test_retries(&t, &c);
     test_webhooks(&t, &c);
+    test_batch(&t, &c);
     test_events(&t, &c);
     test_cancel(&t, &c);
     kill(worker, SIGTERM);

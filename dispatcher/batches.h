@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* batches: the batch routes.
+ *   POST /v1/batches             common/batch parses it; the batch and all its jobs are
+ *                                enqueued at once: 202 {"id", "status", "total", "jobs":
+ *                                [{"id", "name"}]} + Location; 400/413/422 naming the field
+ *                                (submissions[i]. for a submission's own); 503 + Retry-After
+ *                                when the queue has no room for all of them.
+ *   GET /v1/batches/{id}         {"id", "status" (running, completed, cancelled), "total",
+ *                                "done", "created_ms", "counts": {verdict: n}, "jobs": [{"id",
+ *                                "name", "state", "verdict", "score", "max_score"}]}; 404.
+ *   POST /v1/batches/{id}/cancel every job of it cancelled (queued) or asked to stop
+ *                                (running): {"status", "cancelled", "stopping", "finished"}.
+ * Must not: block the loop or hold the exchange past its answer. */
+#ifndef RUNQ_DISPATCHER_BATCHES_H
+#define RUNQ_DISPATCHER_BATCHES_H
+
+#include "config.h"
+#include "http_server.h"
+#include "languages.h"
+#include "rq.h"
+
+void batches_submit(const struct runq_config *cfg, const struct languages *langs, struct rq *rq,
+                    struct http_exchange *ex);
+void batches_get(struct rq *rq, struct http_exchange *ex, const char *id);
+void batches_cancel(struct rq *rq, struct http_exchange *ex, const char *id);
+
+#endif
