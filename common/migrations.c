@@ -41,8 +41,14 @@ static const char m1_jobs[] = LEDGER_SQL
     "CREATE INDEX jobs_stats_idx ON jobs (language, finished_at)\n"
     "    WHERE finished_at IS NOT NULL;\n";
 
+/* Version 2: the batch a job belongs to, for a batch's rows once Redis has let it go. */
+static const char m2_batches[] =
+    "ALTER TABLE jobs ADD COLUMN batch_id text;\n"
+    "CREATE INDEX jobs_batch_idx ON jobs (batch_id, created_at) WHERE batch_id IS NOT NULL;\n";
+
 static const struct migration all[] = {
     {1, "jobs", m1_jobs},
+    {2, "batches", m2_batches},
 };
 
 const struct migration *migrations_list(size_t *n)

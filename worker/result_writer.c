@@ -111,7 +111,7 @@ static struct rw_row *row_copy(const struct results_job *j, result_writer_cb cb,
 {
     size_t len = str_size(j->id) + str_size(j->queue) + str_size(j->language) +
                  str_size(j->status) + str_size(j->worker) + str_size(j->spec_summary) +
-                 str_size(j->result) + str_size(j->metadata);
+                 str_size(j->result) + str_size(j->metadata) + str_size(j->batch);
     struct rw_row *row = malloc(sizeof(*row) + len);
     char *p;
 
@@ -128,6 +128,7 @@ static struct rw_row *row_copy(const struct results_job *j, result_writer_cb cb,
     row->job.spec_summary = copy_str(&p, j->spec_summary);
     row->job.result = copy_str(&p, j->result);
     row->job.metadata = copy_str(&p, j->metadata);
+    row->job.batch = copy_str(&p, j->batch);
     row->cb = cb;
     row->data = data;
     return row;

@@ -25,7 +25,8 @@ static const char *const statuses[] = {"queued", "running",   "completed",
     "    priority = EXCLUDED.priority, attempts = EXCLUDED.attempts, worker = EXCLUDED.worker,\n"  \
     "    spec_summary = EXCLUDED.spec_summary, result = EXCLUDED.result,\n"                        \
     "    started_at = coalesce(EXCLUDED.started_at, j.started_at),\n"                              \
-    "    finished_at = EXCLUDED.finished_at, metadata = EXCLUDED.metadata\n"                       \
+    "    finished_at = EXCLUDED.finished_at, metadata = EXCLUDED.metadata,\n"                      \
+    "    batch_id = coalesce(EXCLUDED.batch_id, j.batch_id)\n"                                    \
     "WHERE j.attempts <= EXCLUDED.attempts\n"                                                      \
     "RETURNING id, attempts, status"
 
@@ -41,15 +42,17 @@ static const char upsert_sql[] =
  * takes its row locks in the same order. Times as in TS(), NULL staying NULL. */
 static const char batch_sql[] =
     "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
-    "    spec_summary, result, created_at, started_at, finished_at, metadata)\n"
+    "    spec_summary, result, created_at, started_at, finished_at, metadata, batch_id)\n"
     "SELECT r.id, r.queue, r.language, r.status, r.priority, r.attempts, r.worker,\n"
     "    coalesce(r.spec_summary, '{}'::jsonb), r.result,\n"
     "    coalesce('epoch'::timestamptz + r.created_us * interval '1 microsecond', now()),\n"
     "    'epoch'::timestamptz + r.started_us * interval '1 microsecond',\n"
-    "    'epoch'::timestamptz + r.finished_us * interval '1 microsecond', r.metadata\n"
+    "    'epoch'::timestamptz + r.finished_us * interval '1 microsecond', r.metadata,\n"
+    "    r.batch_id\n"
     "FROM jsonb_to_recordset($1::jsonb) AS r(id text, queue text, language text, status text,\n"
     "    priority smallint, attempts int, worker text, spec_summary jsonb, result jsonb,\n"
-    "    metadata jsonb, created_us bigint, started_us bigint, finished_us bigint)\n"
+    "    metadata jsonb, created_us bigint, started_us bigint, finished_us bigint,\n"
+    "    batch_id text)\n"
     "ORDER BY r.id\n" UPSERT_CONFLICT;
 
 static const char running_sql[] =
@@ -221,12 +224,13 @@ static json_t *batch_row(const struct results_job *j, int *err)
     /* "o" steals a reference and fails the pack on NULL: a NULL here is invalid text (or
      * ENOMEM, which json_loads does not tell apart). Strings must be UTF-8 (PostgreSQL's
      * too): json_pack refuses the rest. */
-    o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "id", j->id,
-                  "queue", j->queue, "language", j->language, "status", j->status, "priority",
-                  j->priority, "attempts", j->attempts, "worker", j->worker, "spec_summary",
-                  json_value(j->spec_summary), "result", json_value(j->result), "metadata",
-                  json_value(j->metadata), "created_us", json_time(j->created_us), "started_us",
-                  json_time(j->started_us), "finished_us", json_time(j->finished_us));
+    o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}",
+                  "id", j->id, "queue", j->queue, "language", j->language, "status", j->status,
+                  "priority", j->priority, "attempts", j->attempts, "worker", j->worker,
+                  "spec_summary", json_value(j->spec_summary), "result", json_value(j->result),
+                  "metadata", json_value(j->metadata), "created_us", json_time(j->created_us),
+                  "started_us", json_time(j->started_us), "finished_us",
+                  json_time(j->finished_us), "batch_id", j->batch);
     if (o)
         *err = 0;
     return o;

@@ -47,6 +47,7 @@ struct results_job {
     const char *spec_summary; /* JSON text (results_spec_summary), NULL = {} */
     const char *result;       /* JSON text of the sandbox result, NULL allowed */
     const char *metadata;     /* JSON text, NULL allowed */
+    const char *batch;        /* the batch the job belongs to, NULL: none (batch upsert) */
     int64_t created_us, started_us, finished_us;
 };
 

@@ -222,6 +222,7 @@ static void store(struct job_run *job)
         .status = job->state, .priority = job->have_spec ? job->spec.priority : JOB_PRIORITY_DEFAULT,
         .attempts = (int)job->attempts, .worker = job->env->worker, .spec_summary = summary_text,
         .result = result, .metadata = metadata, .created_us = (int64_t)job->created_ms * 1000,
+        .batch = job->have_spec ? job->spec.batch : NULL,
         .started_us = job->started_us, .finished_us = job->finished_us,
     };
     int r = result_writer_put(job->env->writer, &row, on_stored, job);

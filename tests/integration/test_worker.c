@@ -338,6 +338,12 @@ static void test_batch(struct tap *t, struct wctx *c)
     tap_ok(t, wu_wait_state(c, ids[1], "completed", 5000) && strstr(c->text, "\"verdict\":\"WA\"") &&
                   strstr(c->text, "\"max_score\":2"),
            "the second job's own result: WA, out of 2 tests");
+    {
+        const char *params[1] = {ids[0]};
+        tap_ok(t, wu_query(c, 10000, "SELECT batch_id FROM jobs WHERE id = $1", 1, params) &&
+                      !strcmp(c->text, bid),
+               "its PostgreSQL row names the batch (%s)", c->text);
+    }
 }
 
 static void test_jobs(struct tap *t, struct wctx *c)

@@ -158,8 +158,9 @@ static void test_batch(struct tap *t)
            "batch SQL: the upsert's rules, rows from $1 only, no caller value in the text");
     arr = batch_param(&q);
     o = json_array_get(arr, 0);
-    tap_ok(t, json_is_array(arr) && json_array_size(arr) == 2 && json_object_size(o) == 13,
-           "the parameter is a JSON array of 13-key objects");
+    tap_ok(t, json_is_array(arr) && json_array_size(arr) == 2 && json_object_size(o) == 14 &&
+                  json_is_null(json_object_get(o, "batch_id")),
+           "the parameter is a JSON array of 14-key objects (batch_id null outside a batch)");
     tap_ok(t,
            jstr_is(o, "id", rows[0].id) && jstr_is(o, "queue", rows[0].queue) &&
                jstr_is(o, "language", rows[0].language) && jstr_is(o, "status", "completed") &&
