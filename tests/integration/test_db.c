@@ -13,114 +13,16 @@
 #include <uv.h>
 
 #include "db.h"
+#include "loop_util.h"
 #include "migrations.h"
 #include "pg_server.h"
 #include "results_sql.h"
 #include "tap.h"
 
-#define WAIT_MS 15000
-
-/* A copy of a db_result that outlives its callback. */
-struct res {
-    int done;
-    int status;
-    char sqlstate[6];
-    char message[512];
-    int nrows, ncols;
-    char **v;
-    uint64_t ms; /* from issue to callback */
-    uint64_t t0;
-    uv_loop_t *loop;
-};
-
 struct env {
-    uv_loop_t loop;
-    uv_timer_t watchdog;
-    int expired;
+    struct lu_loop lu;
     struct pg_server pg;
 };
-
-static void res_clear(struct res *r)
-{
-    for (int i = 0; r->v && i < r->nrows * r->ncols; i++)
-        free(r->v[i]);
-    free(r->v);
-    memset(r, 0, sizeof(*r));
-}
-
-static const char *val(const struct res *r, int row, int col)
-{
-    if (!r->v || row >= r->nrows || col >= r->ncols)
-        return NULL;
-    return r->v[row * r->ncols + col];
-}
-
-static void on_result(struct db *db, const struct db_result *dr, void *data)
-{
-    struct res *r = data;
-
-    r->done = 1;
-    r->status = dr->status;
-    r->ms = uv_now(r->loop) - r->t0;
-    snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", dr->sqlstate);
-    snprintf(r->message, sizeof(r->message), "%s", dr->message);
-    r->nrows = dr->nrows;
-    r->ncols = dr->ncols;
-    if (dr->nrows * dr->ncols > 0) {
-        r->v = calloc((size_t)(dr->nrows * dr->ncols), sizeof(char *));
-        for (int i = 0; r->v && i < dr->nrows; i++)
-            for (int j = 0; j < dr->ncols; j++) {
-                const char *s = db_result_value(dr, i, j);
-
-                r->v[i * dr->ncols + j] = s ? strdup(s) : NULL;
-            }
-    }
-}
-
-static void on_watchdog(uv_timer_t *t)
-{
-    ((struct env *)t->data)->expired = 1;
-}
-
-/* Runs the loop until *flag is set or ms pass. Returns 0 or -ETIMEDOUT. */
-static int run_until(struct env *e, const int *flag, uint64_t ms)
-{
-    e->expired = 0;
-    uv_timer_start(&e->watchdog, on_watchdog, ms, 0);
-    while (!*flag && !e->expired)
-        uv_run(&e->loop, UV_RUN_ONCE);
-    uv_timer_stop(&e->watchdog);
-    return *flag ? 0 : -ETIMEDOUT;
-}
-
-static void issue(struct env *e, struct db *db, const char *sql, int n, const char *const *p,
-                  struct res *r)
-{
-    int rc;
-
-    res_clear(r);
-    r->loop = &e->loop;
-    r->t0 = uv_now(&e->loop);
-    if ((rc = db_query(db, sql, n, p, on_result, r)) < 0) {
-        r->done = 1;
-        r->status = rc;
-        snprintf(r->message, sizeof(r->message), "db_query: %s", strerror(-rc));
-    }
-}
-
-/* Issues a query and waits for it (bounded). */
-static struct res *query(struct env *e, struct db *db, const char *sql, int n, const char *const *p,
-                         struct res *r)
-{
-    issue(e, db, sql, n, p, r);
-    if (run_until(e, &r->done, WAIT_MS) < 0) {
-        r->status = -ETIMEDOUT;
-        snprintf(r->message, sizeof(r->message), "test watchdog: no callback");
-    }
-    if (r->status)
-        tap_diag("query status %d %s: %s", r->status, r->sqlstate, r->message);
-    return r;
-}
 
 static struct res *run_builder(struct env *e, struct db *db, struct results_query *q, int rc,
                                struct res *r)
@@ -130,7 +32,7 @@ static struct res *run_builder(struct env *e, struct db *db, struct results_quer
         r->status = rc;
         return r;
     }
-    query(e, db, q->sql, q->nparams, (const char *const *)q->params, r);
+    lu_query(&e->lu, db, q->sql, q->nparams, (const char *const *)q->params, r);
     results_query_free(q);
     return r;
 }
@@ -152,11 +54,6 @@ static void on_migrated(struct db *db, int status, int applied, int version, con
         tap_diag("migrate: %d %s", status, msg);
 }
 
-static void on_closed(void *data)
-{
-    (*(int *)data)++;
-}
-
 static struct db *open_db(struct env *e, const char *url, uint64_t query_timeout_ms)
 {
     struct db_options o = {.connect_timeout_ms = 2000,
@@ -164,17 +61,9 @@ static struct db *open_db(struct env *e, const char *url, uint64_t query_timeout
                            .backoff = {.base_ms = 50, .max_ms = 400}};
     struct db *db = NULL;
 
-    if (db_open(&e->loop, url, &o, &db) < 0)
+    if (db_open(&e->lu.loop, url, &o, &db) < 0)
         return NULL;
     return db;
-}
-
-static void close_db(struct env *e, struct db *db)
-{
-    int closed = 0;
-
-    db_close(db, on_closed, &closed);
-    run_until(e, &closed, WAIT_MS);
 }
 
 static void test_migrations(struct tap *t, struct env *e, struct db *db)
@@ -186,43 +75,45 @@ static void test_migrations(struct tap *t, struct env *e, struct db *db)
     int done = 0, sum = 0, ok = 1;
 
     db_migrate(db, on_migrated, &m);
-    run_until(e, &m.done, WAIT_MS);
+    lu_run_until(&e->lu, &m.done, LU_WAIT_MS);
     tap_ok(t,
            m.done && m.status == 0 && m.applied == migrations_latest() &&
                m.version == migrations_latest(),
            "first migration applies everything (applied %d, version %d)", m.applied, m.version);
     memset(&m, 0, sizeof(m));
     db_migrate(db, on_migrated, &m);
-    run_until(e, &m.done, WAIT_MS);
+    lu_run_until(&e->lu, &m.done, LU_WAIT_MS);
     tap_ok(t, m.done && m.status == 0 && m.applied == 0 && m.version == migrations_latest(),
            "second migration is a no-op");
-    query(e, db, "SELECT count(*), to_regclass('jobs') IS NOT NULL FROM runq_schema_migrations", 0,
-          NULL, &r);
+    lu_query(&e->lu, db,
+             "SELECT count(*), to_regclass('jobs') IS NOT NULL FROM runq_schema_migrations", 0,
+             NULL, &r);
     tap_ok(t,
-           r.status == 0 && atoi(val(&r, 0, 0) ? val(&r, 0, 0) : "0") == migrations_latest() &&
-               val(&r, 0, 1) && strcmp(val(&r, 0, 1), "t") == 0,
+           r.status == 0 &&
+               atoi(res_val(&r, 0, 0) ? res_val(&r, 0, 0) : "0") == migrations_latest() &&
+               res_val(&r, 0, 1) && strcmp(res_val(&r, 0, 1), "t") == 0,
            "the ledger has one row per migration and jobs exists");
 
     /* Three processes' worth of migrators on a fresh database, all at once. */
-    query(e, db, "CREATE DATABASE conc", 0, NULL, &r);
+    lu_query(&e->lu, db, "CREATE DATABASE conc", 0, NULL, &r);
     pg_server_url(&e->pg, "conc", url, sizeof(url));
     for (int i = 0; i < 3; i++)
         dbs[i] = open_db(e, url, 10000);
     for (int i = 0; i < 3; i++)
         db_migrate(dbs[i], on_migrated, &ms[i]);
     for (int i = 0; i < 3; i++) {
-        run_until(e, &ms[i].done, WAIT_MS);
+        lu_run_until(&e->lu, &ms[i].done, LU_WAIT_MS);
         ok &= ms[i].done && ms[i].status == 0 && ms[i].version == migrations_latest();
         sum += ms[i].applied;
         done += ms[i].done;
     }
     tap_ok(t, done == 3 && ok && sum == migrations_latest(),
            "concurrent migrators all succeed and apply each migration once (sum %d)", sum);
-    query(e, dbs[0], "SELECT count(*) FROM runq_schema_migrations", 0, NULL, &r);
-    tap_ok(t, r.status == 0 && val(&r, 0, 0) && atoi(val(&r, 0, 0)) == migrations_latest(),
+    lu_query(&e->lu, dbs[0], "SELECT count(*) FROM runq_schema_migrations", 0, NULL, &r);
+    tap_ok(t, r.status == 0 && res_val(&r, 0, 0) && atoi(res_val(&r, 0, 0)) == migrations_latest(),
            "... and the ledger agrees");
     for (int i = 0; i < 3; i++)
-        close_db(e, dbs[i]);
+        lu_close_db(&e->lu, dbs[i]);
     res_clear(&r);
 }
 
@@ -259,35 +150,35 @@ static void test_upsert(struct tap *t, struct env *e, struct db *db)
     j = job("job-1", 1, "failed", "{\"status\": \"runtime_error\"}");
     run_builder(e, db, &q, results_sql_upsert_finished(&j, &q), &r);
     tap_ok(t, r.status == 0 && r.nrows == 0, "an older attempt is refused (no row returned)");
-    query(e, db, check, 1, id, &r);
+    lu_query(&e->lu, db, check, 1, id, &r);
     tap_ok(t,
-           r.status == 0 && r.nrows == 1 && strcmp(val(&r, 0, 0), "2") == 0 &&
-               strcmp(val(&r, 0, 1), "completed") == 0 && strcmp(val(&r, 0, 2), "ok") == 0,
+           r.status == 0 && r.nrows == 1 && strcmp(res_val(&r, 0, 0), "2") == 0 &&
+               strcmp(res_val(&r, 0, 1), "completed") == 0 && strcmp(res_val(&r, 0, 2), "ok") == 0,
            "... and did not overwrite the newer one");
     j = job("job-1", 3, "failed", "{\"status\": \"time_limit\"}");
     run_builder(e, db, &q, results_sql_upsert_finished(&j, &q), &r);
-    query(e, db, check, 1, id, &r);
+    lu_query(&e->lu, db, check, 1, id, &r);
     tap_ok(t,
-           r.status == 0 && r.nrows == 1 && strcmp(val(&r, 0, 0), "3") == 0 &&
-               strcmp(val(&r, 0, 1), "failed") == 0 && strcmp(val(&r, 0, 3), "1") == 0,
+           r.status == 0 && r.nrows == 1 && strcmp(res_val(&r, 0, 0), "3") == 0 &&
+               strcmp(res_val(&r, 0, 1), "failed") == 0 && strcmp(res_val(&r, 0, 3), "1") == 0,
            "a newer attempt wins, still one row");
     j = job("job-1", 3, "running", NULL);
     run_builder(e, db, &q, results_sql_mark_running(&j, &q), &r);
     tap_ok(t, r.status == 0 && r.nrows == 0, "a finished attempt is not turned back to running");
     j = job("job-1", 4, "running", NULL);
     run_builder(e, db, &q, results_sql_mark_running(&j, &q), &r);
-    tap_ok(t, r.status == 0 && r.nrows == 1 && strcmp(val(&r, 0, 2), "running") == 0,
+    tap_ok(t, r.status == 0 && r.nrows == 1 && strcmp(res_val(&r, 0, 2), "running") == 0,
            "the next attempt marks it running");
     j = job(evil, 1, "completed", "{\"status\": \"ok\"}");
     run_builder(e, db, &q, results_sql_upsert_finished(&j, &q), &r);
-    query(e, db, "SELECT id FROM jobs WHERE id = $1", 1, (const char *const[]){evil}, &r);
-    tap_ok(t, r.status == 0 && r.nrows == 1 && strcmp(val(&r, 0, 0), evil) == 0,
+    lu_query(&e->lu, db, "SELECT id FROM jobs WHERE id = $1", 1, (const char *const[]){evil}, &r);
+    tap_ok(t, r.status == 0 && r.nrows == 1 && strcmp(res_val(&r, 0, 0), evil) == 0,
            "hostile text is stored verbatim (it travels as a parameter)");
     run_builder(e, db, &q, results_sql_delete(evil, &q), &r);
     tap_ok(t, r.status == 0 && r.nrows == 1, "delete by id returns the row");
     run_builder(e, db, &q, results_sql_delete(evil, &q), &r);
     tap_ok(t, r.status == 0 && r.nrows == 0, "... and nothing the second time");
-    query(e, db, "SELECT 1/0", 0, NULL, &r);
+    lu_query(&e->lu, db, "SELECT 1/0", 0, NULL, &r);
     tap_ok(t, r.status == -EIO && strcmp(r.sqlstate, "22012") == 0 && *r.message,
            "a server error carries its SQLSTATE (%s) and message", r.sqlstate);
     res_clear(&r);
@@ -319,8 +210,8 @@ static void test_history(struct tap *t, struct env *e, struct db *db)
             break;
         pages++;
         for (int i = 0; i < r.nrows; i++) {
-            int64_t us = strtoll(val(&r, i, RESULTS_HCOL_CREATED_US), NULL, 10);
-            const char *id = val(&r, i, RESULTS_HCOL_ID);
+            int64_t us = strtoll(res_val(&r, i, RESULTS_HCOL_CREATED_US), NULL, 10);
+            const char *id = res_val(&r, i, RESULTS_HCOL_ID);
             int k = atoi(id + 2);
 
             ordered &= us < prev_us || (us == prev_us && strcmp(id, prev_id) < 0);
@@ -330,7 +221,7 @@ static void test_history(struct tap *t, struct env *e, struct db *db)
             total++;
         }
         if (r.nrows)
-            snprintf(cursor, sizeof(cursor), "%s", val(&r, r.nrows - 1, RESULTS_HCOL_CURSOR));
+            snprintf(cursor, sizeof(cursor), "%s", res_val(&r, r.nrows - 1, RESULTS_HCOL_CURSOR));
     } while (r.nrows == (int)f.limit && pages < 10);
     tap_ok(t, r.status == 0 && pages == 3 && total == 25 && !dup,
            "25 rows in pages of 10 with a cursor: %d pages, %d rows, no duplicate", pages, total);
@@ -340,7 +231,8 @@ static void test_history(struct tap *t, struct env *e, struct db *db)
     tap_ok(t, r.status == 0 && r.nrows == 5, "status filter: 5 failed");
     f = (struct results_filter){.language = "hist", .since_us = base + 5000};
     run_builder(e, db, &q, results_sql_history(&f, &q), &r);
-    tap_ok(t, r.status == 0 && r.nrows == 10 && strcmp(val(&r, 0, RESULTS_HCOL_ID), "h-24") == 0,
+    tap_ok(t,
+           r.status == 0 && r.nrows == 10 && strcmp(res_val(&r, 0, RESULTS_HCOL_ID), "h-24") == 0,
            "since filter: the 10 newest, h-24 first");
     res_clear(&r);
 }
@@ -370,28 +262,28 @@ static void test_stats(struct tap *t, struct env *e, struct db *db)
         return;
     }
     tap_ok(t,
-           !strcmp(val(&r, 0, RESULTS_SCOL_TOTAL), "10") &&
-               !strcmp(val(&r, 0, RESULTS_SCOL_COMPLETED), "8") &&
-               !strcmp(val(&r, 0, RESULTS_SCOL_FAILED), "2") &&
-               !strcmp(val(&r, 0, RESULTS_SCOL_CANCELLED), "0"),
+           !strcmp(res_val(&r, 0, RESULTS_SCOL_TOTAL), "10") &&
+               !strcmp(res_val(&r, 0, RESULTS_SCOL_COMPLETED), "8") &&
+               !strcmp(res_val(&r, 0, RESULTS_SCOL_FAILED), "2") &&
+               !strcmp(res_val(&r, 0, RESULTS_SCOL_CANCELLED), "0"),
            "counts: 10 total, 8 completed, 2 failed");
     tap_ok(t,
-           !strcmp(val(&r, 0, RESULTS_SCOL_P50_WALL_MS), "55.00") &&
-               !strcmp(val(&r, 0, RESULTS_SCOL_P90_WALL_MS), "91.00") &&
-               !strcmp(val(&r, 0, RESULTS_SCOL_P99_WALL_MS), "99.10"),
+           !strcmp(res_val(&r, 0, RESULTS_SCOL_P50_WALL_MS), "55.00") &&
+               !strcmp(res_val(&r, 0, RESULTS_SCOL_P90_WALL_MS), "91.00") &&
+               !strcmp(res_val(&r, 0, RESULTS_SCOL_P99_WALL_MS), "99.10"),
            "wall_ms percentiles of 10..100: p50 %s, p90 %s, p99 %s",
-           val(&r, 0, RESULTS_SCOL_P50_WALL_MS), val(&r, 0, RESULTS_SCOL_P90_WALL_MS),
-           val(&r, 0, RESULTS_SCOL_P99_WALL_MS));
-    mix = json_loads(val(&r, 0, RESULTS_SCOL_RESULT_MIX), 0, NULL);
+           res_val(&r, 0, RESULTS_SCOL_P50_WALL_MS), res_val(&r, 0, RESULTS_SCOL_P90_WALL_MS),
+           res_val(&r, 0, RESULTS_SCOL_P99_WALL_MS));
+    mix = json_loads(res_val(&r, 0, RESULTS_SCOL_RESULT_MIX), 0, NULL);
     tap_ok(t,
            mix && json_integer_value(json_object_get(mix, "ok")) == 7 &&
                json_integer_value(json_object_get(mix, "time_limit")) == 1 &&
                json_integer_value(json_object_get(mix, "runtime_error")) == 2 &&
                json_object_size(mix) == 3,
-           "result status mix %s", val(&r, 0, RESULTS_SCOL_RESULT_MIX));
+           "result status mix %s", res_val(&r, 0, RESULTS_SCOL_RESULT_MIX));
     json_decref(mix);
     run_builder(e, db, &q, results_sql_stats(NULL, 0, &q), &r);
-    tap_ok(t, r.status == 0 && r.nrows == 2 && !strcmp(val(&r, 0, 0), "hist"),
+    tap_ok(t, r.status == 0 && r.nrows == 2 && !strcmp(res_val(&r, 0, 0), "hist"),
            "all languages: hist and stat (the running job is not finished)");
     res_clear(&r);
 }
@@ -406,9 +298,9 @@ static void on_chain_first(struct db *db, const struct db_result *dr, void *data
 {
     struct chain *c = data;
 
-    on_result(db, dr, &c->first);
-    db_query(db, "SELECT 'second'", 0, NULL, on_result, &c->second);
-    db_close(db, on_closed, &c->closed);
+    lu_on_result(db, dr, &c->first);
+    db_query(db, "SELECT 'second'", 0, NULL, lu_on_result, &c->second);
+    db_close(db, lu_on_closed, &c->closed);
 }
 
 static void test_reentrancy(struct tap *t, struct env *e)
@@ -417,9 +309,8 @@ static void test_reentrancy(struct tap *t, struct env *e)
     struct chain c;
 
     memset(&c, 0, sizeof(c));
-    c.first.loop = c.second.loop = &e->loop;
     db_query(db, "SELECT 'first'", 0, NULL, on_chain_first, &c);
-    run_until(e, &c.closed, WAIT_MS);
+    lu_run_until(&e->lu, &c.closed, LU_WAIT_MS);
     tap_ok(t,
            c.first.status == 0 && c.second.done && c.second.status == -ECANCELED && c.closed == 1,
            "db_query and db_close from a callback: the queued query is cancelled, db freed");
@@ -436,10 +327,10 @@ static void test_socket_change(struct tap *t, struct env *e)
 
     snprintf(url, sizeof(url), "postgresql://runq@127.0.0.1:1,127.0.0.1:%d/postgres", e->pg.port);
     db = open_db(e, url, 5000);
-    query(e, db, "SELECT 'second host'", 0, NULL, &r);
-    tap_ok(t, r.status == 0 && val(&r, 0, 0) && !strcmp(val(&r, 0, 0), "second host"),
+    lu_query(&e->lu, db, "SELECT 'second host'", 0, NULL, &r);
+    tap_ok(t, r.status == 0 && res_val(&r, 0, 0) && !strcmp(res_val(&r, 0, 0), "second host"),
            "connects when libpq moves to another socket during connect");
-    close_db(e, db);
+    lu_close_db(&e->lu, db);
     res_clear(&r);
 }
 
@@ -449,24 +340,24 @@ static void test_timeouts(struct tap *t, struct env *e)
     struct res r = {0}, rs[3] = {{0}};
     int closed = 0;
 
-    query(e, db, "SELECT pg_sleep(5)", 0, NULL, &r);
+    lu_query(&e->lu, db, "SELECT pg_sleep(5)", 0, NULL, &r);
     tap_ok(t, r.status == -ETIMEDOUT && r.ms < 2000,
            "a query past query_timeout fails with -ETIMEDOUT (%" PRIu64 " ms)", r.ms);
-    query(e, db, "SELECT 41 + $1::int", 1, (const char *const[]){"1"}, &r);
-    tap_ok(t, r.status == 0 && val(&r, 0, 0) && !strcmp(val(&r, 0, 0), "42"),
+    lu_query(&e->lu, db, "SELECT 41 + $1::int", 1, (const char *const[]){"1"}, &r);
+    tap_ok(t, r.status == 0 && res_val(&r, 0, 0) && !strcmp(res_val(&r, 0, 0), "42"),
            "the next query runs on a new session");
-    query(e, db, "COPY (SELECT 1) TO STDOUT", 0, NULL, &r);
+    lu_query(&e->lu, db, "COPY (SELECT 1) TO STDOUT", 0, NULL, &r);
     tap_ok(t, r.status == -ENOTSUP, "COPY is refused with -ENOTSUP instead of spinning");
-    query(e, db, "SELECT 'after copy'", 0, NULL, &r);
+    lu_query(&e->lu, db, "SELECT 'after copy'", 0, NULL, &r);
     tap_ok(t, r.status == 0 && r.nrows == 1, "... and the next query runs");
     for (int i = 0; i < 3; i++)
-        issue(e, db, "SELECT 1", 0, NULL, &rs[i]);
-    db_close(db, on_closed, &closed);
+        lu_issue(&e->lu, db, "SELECT 1", 0, NULL, &rs[i]);
+    db_close(db, lu_on_closed, &closed);
     tap_ok(t,
            rs[0].status == -ECANCELED && rs[1].status == -ECANCELED && rs[2].status == -ECANCELED &&
                rs[2].done,
            "db_close fails queued queries with -ECANCELED before returning");
-    run_until(e, &closed, WAIT_MS);
+    lu_run_until(&e->lu, &closed, LU_WAIT_MS);
     tap_ok(t, closed == 1, "the close callback runs once");
     for (int i = 0; i < 3; i++)
         res_clear(&rs[i]);
@@ -496,33 +387,32 @@ static void test_restart(struct tap *t, struct env *e, struct db *db)
     int tick = 0;
 
     /* A statement in flight when the server stops. */
-    issue(e, db, "SELECT pg_sleep(3)", 0, NULL, &r);
-    e->expired = 0;
-    run_until(e, &tick, 300);
+    lu_issue(&e->lu, db, "SELECT pg_sleep(3)", 0, NULL, &r);
+    lu_run_until(&e->lu, &tick, 300);
     tap_ok(t, pg_server_stop(&e->pg) == 0, "pg_ctl stop -m fast");
-    run_until(e, &r.done, WAIT_MS);
+    lu_run_until(&e->lu, &r.done, LU_WAIT_MS);
     tap_ok(t,
            r.done &&
                ((r.status == -EIO && !strcmp(r.sqlstate, "57P01")) || r.status == -ECONNRESET),
            "the in-flight query fails cleanly (%d %s: %.60s)", r.status, r.sqlstate, r.message);
 
     /* Issued while the server is down, and it stays down. */
-    query(e, db, "SELECT 1", 0, NULL, &r);
+    lu_query(&e->lu, db, "SELECT 1", 0, NULL, &r);
     tap_ok(t, r.status == -ENOTCONN && r.ms < 5000 + 1000,
            "a query while the server is down fails with -ENOTCONN after %" PRIu64 " ms", r.ms);
 
     /* Issued while down; the server comes back before the query's deadline. */
-    issue(e, db, "SELECT 2", 0, NULL, &r2);
-    uv_timer_init(&e->loop, &timer);
+    lu_issue(&e->lu, db, "SELECT 2", 0, NULL, &r2);
+    uv_timer_init(&e->lu.loop, &timer);
     timer.data = &rs;
     uv_timer_start(&timer, on_resume_timer, 300, 0);
-    run_until(e, &r2.done, WAIT_MS);
+    lu_run_until(&e->lu, &r2.done, LU_WAIT_MS);
     tap_ok(t, rs.done && rs.rc == 0, "pg_ctl start on the same port");
-    tap_ok(t, r2.status == 0 && val(&r2, 0, 0) && !strcmp(val(&r2, 0, 0), "2"),
+    tap_ok(t, r2.status == 0 && res_val(&r2, 0, 0) && !strcmp(res_val(&r2, 0, 0), "2"),
            "a query issued while down succeeds after the reconnect (%" PRIu64 " ms)", r2.ms);
     tap_ok(t, db_is_connected(db), "the db is connected again");
-    query(e, db, "SELECT count(*) FROM jobs WHERE language = 'hist'", 0, NULL, &r);
-    tap_ok(t, r.status == 0 && val(&r, 0, 0) && !strcmp(val(&r, 0, 0), "25"),
+    lu_query(&e->lu, db, "SELECT count(*) FROM jobs WHERE language = 'hist'", 0, NULL, &r);
+    tap_ok(t, r.status == 0 && res_val(&r, 0, 0) && !strcmp(res_val(&r, 0, 0), "25"),
            "the data survived the restart");
     uv_close((uv_handle_t *)&timer, NULL);
     res_clear(&r);
@@ -543,9 +433,7 @@ int main(void)
         return tap_done(&t);
     }
     tap_diag("PostgreSQL at %s (%s)", e.pg.url, e.pg.dir);
-    uv_loop_init(&e.loop);
-    uv_timer_init(&e.loop, &e.watchdog);
-    e.watchdog.data = &e;
+    lu_init(&e.lu);
 
     db = open_db(&e, e.pg.url, 5000);
     tap_ok(&t, db != NULL, "db_open");
@@ -558,11 +446,9 @@ int main(void)
         test_reentrancy(&t, &e);
         test_timeouts(&t, &e);
         test_restart(&t, &e, db);
-        close_db(&e, db);
+        lu_close_db(&e.lu, db);
     }
-    uv_close((uv_handle_t *)&e.watchdog, NULL);
-    uv_run(&e.loop, UV_RUN_DEFAULT);
-    tap_ok(&t, uv_loop_close(&e.loop) == 0, "no handle is left open after db_close");
+    tap_ok(&t, lu_close(&e.lu) == 0, "no handle is left open after db_close");
     pg_server_destroy(&e.pg);
     return tap_done(&t);
 }

@@ -14,19 +14,17 @@
 #include <uv.h>
 
 #include "db.h"
+#include "loop_util.h"
 #include "pg_server.h"
 #include "result_writer.h"
 #include "results_sql.h"
 #include "tap.h"
 
-#define WAIT_MS 15000
 #define BASE_US 1760000000000000LL
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
 struct env {
-    uv_loop_t loop;
-    uv_timer_t watchdog;
-    int expired;
+    struct lu_loop lu;
     int in_put;    /* inside result_writer_put() */
     int cb_in_put; /* callbacks that ran there: must stay 0 */
     struct pg_server pg;
@@ -43,105 +41,28 @@ struct rec {
     int nothers, others_done, put_rc;
 };
 
-/* A copy of a db_result that outlives its callback (as in test_db.c). */
-struct res {
-    int done, status, nrows, ncols;
-    char sqlstate[6];
-    char message[256];
-    char **v;
+/* The recs to wait for. */
+struct recs_wait {
+    const struct rec *r;
+    int n;
 };
 
-static void res_clear(struct res *r)
+static int recs_done(const void *arg)
 {
-    for (int i = 0; r->v && i < r->nrows * r->ncols; i++)
-        free(r->v[i]);
-    free(r->v);
-    memset(r, 0, sizeof(*r));
-}
+    const struct recs_wait *w = arg;
 
-static const char *val(const struct res *r, int row, int col)
-{
-    if (!r->v || row >= r->nrows || col >= r->ncols)
-        return NULL;
-    return r->v[row * r->ncols + col];
-}
-
-static int val_is(const struct res *r, int row, int col, const char *want)
-{
-    const char *v = val(r, row, col);
-
-    return want ? v && strcmp(v, want) == 0 : row < r->nrows && !v;
-}
-
-static void on_result(struct db *db, const struct db_result *dr, void *data)
-{
-    struct res *r = data;
-
-    (void)db;
-    r->done = 1;
-    r->status = dr->status;
-    snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", dr->sqlstate);
-    snprintf(r->message, sizeof(r->message), "%s", dr->message);
-    for (char *p = r->message; *p; p++) /* one TAP diagnostic line */
-        if (*p == '\n')
-            *p = ' ';
-    r->nrows = dr->nrows;
-    r->ncols = dr->ncols;
-    if (dr->nrows * dr->ncols > 0) {
-        r->v = calloc((size_t)(dr->nrows * dr->ncols), sizeof(char *));
-        for (int i = 0; r->v && i < dr->nrows; i++)
-            for (int j = 0; j < dr->ncols; j++) {
-                const char *s = db_result_value(dr, i, j);
-
-                r->v[i * dr->ncols + j] = s ? strdup(s) : NULL;
-            }
-    }
-}
-
-static void on_watchdog(uv_timer_t *t)
-{
-    ((struct env *)t->data)->expired = 1;
-}
-
-static int recs_done(const struct rec *r, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (!r[i].calls)
+    for (int i = 0; i < w->n; i++)
+        if (!w->r[i].calls)
             return 0;
     return 1;
 }
 
-/* Runs the loop until *flag is set (flag) or every rec has been called (recs), or ms pass. */
-static int run_until(struct env *e, const int *flag, const struct rec *recs, int n, uint64_t ms)
+/* Runs the loop until each of the n recs has been called, or LU_WAIT_MS pass. */
+static void wait_recs(struct env *e, const struct rec *recs, int n)
 {
-    e->expired = 0;
-    uv_timer_start(&e->watchdog, on_watchdog, ms, 0);
-    while (!(flag ? *flag : recs_done(recs, n)) && !e->expired)
-        uv_run(&e->loop, UV_RUN_ONCE);
-    uv_timer_stop(&e->watchdog);
-    return e->expired ? -ETIMEDOUT : 0;
-}
+    struct recs_wait w = {recs, n};
 
-static struct res *query(struct env *e, struct db *db, const char *sql, int n, const char *const *p,
-                         struct res *r)
-{
-    int rc;
-
-    res_clear(r);
-    if ((rc = db_query(db, sql, n, p, on_result, r)) < 0) {
-        r->status = rc;
-        return r;
-    }
-    if (run_until(e, &r->done, NULL, 0, WAIT_MS) < 0)
-        r->status = -ETIMEDOUT;
-    if (r->status)
-        tap_diag("query status %d %s: %s", r->status, r->sqlstate, r->message);
-    return r;
-}
-
-static void on_closed(void *data)
-{
-    (*(int *)data)++;
+    lu_run_cond(&e->lu, recs_done, &w, LU_WAIT_MS);
 }
 
 static struct db *open_db(struct env *e, const char *app)
@@ -152,15 +73,7 @@ static struct db *open_db(struct env *e, const char *app)
                            .application_name = app};
     struct db *db = NULL;
 
-    return db_open(&e->loop, e->pg.url, &o, &db) < 0 ? NULL : db;
-}
-
-static void close_db(struct env *e, struct db *db)
-{
-    int closed = 0;
-
-    db_close(db, on_closed, &closed);
-    run_until(e, &closed, NULL, 0, WAIT_MS);
+    return db_open(&e->lu.loop, e->pg.url, &o, &db) < 0 ? NULL : db;
 }
 
 static void on_row(int status, void *data)
@@ -212,6 +125,24 @@ static struct results_job job(const char *id, int attempts, const char *result)
                                 .finished_us = BASE_US + 20};
 }
 
+/* Puts n jobs with ids prefix-0, prefix-1... (written into ids, which must outlive the
+ * puts' callbacks) and the given attempts, recs[i] for the i-th. Returns the puts' return
+ * codes or'ed together. */
+static int put_numbered(struct env *e, struct result_writer *w, const char *prefix, int attempts,
+                        char (*ids)[8], struct rec *recs, int n)
+{
+    int rc = 0;
+
+    for (int i = 0; i < n; i++) {
+        struct results_job j;
+
+        snprintf(ids[i], sizeof(ids[i]), "%s-%d", prefix, i);
+        j = job(ids[i], attempts, NULL);
+        rc |= put(e, w, &j, &recs[i]);
+    }
+    return rc;
+}
+
 /* The 50 rows of the burst: every column varies with i. */
 struct burst {
     char id[50][8], summary[50][32], result[50][64], meta[50][32], worker[50][8];
@@ -255,13 +186,15 @@ static int burst_row_ok(const struct burst *b, const struct res *r, int i)
     snprintf(want[4], sizeof(want[4]), "%lld", (long long)j->created_us);
     snprintf(want[5], sizeof(want[5]), "%lld", (long long)j->started_us);
     snprintf(want[6], sizeof(want[6]), "%lld", (long long)j->finished_us);
-    return val_is(r, i, 0, j->id) && val_is(r, i, 1, j->status) && val_is(r, i, 2, want[0]) &&
-           val_is(r, i, 3, want[1]) && val_is(r, i, 4, j->worker) &&
-           val_is(r, i, 5, j->spec_summary ? j->spec_summary : "{}") && val_is(r, i, 6, "object") &&
-           val_is(r, i, 7, want[2]) && val_is(r, i, 8, j->metadata ? want[3] : NULL) &&
-           (j->created_us ? val_is(r, i, 9, want[4]) : val_is(r, i, 12, "t")) &&
-           val_is(r, i, 10, j->started_us ? want[5] : NULL) && val_is(r, i, 11, want[6]) &&
-           val_is(r, i, 13, "default") && val_is(r, i, 14, "python");
+    return res_val_is(r, i, 0, j->id) && res_val_is(r, i, 1, j->status) &&
+           res_val_is(r, i, 2, want[0]) && res_val_is(r, i, 3, want[1]) &&
+           res_val_is(r, i, 4, j->worker) &&
+           res_val_is(r, i, 5, j->spec_summary ? j->spec_summary : "{}") &&
+           res_val_is(r, i, 6, "object") && res_val_is(r, i, 7, want[2]) &&
+           res_val_is(r, i, 8, j->metadata ? want[3] : NULL) &&
+           (j->created_us ? res_val_is(r, i, 9, want[4]) : res_val_is(r, i, 12, "t")) &&
+           res_val_is(r, i, 10, j->started_us ? want[5] : NULL) && res_val_is(r, i, 11, want[6]) &&
+           res_val_is(r, i, 13, "default") && res_val_is(r, i, 14, "python");
 }
 
 static void test_burst(struct tap *t, struct env *e, struct db *db, struct result_writer *w)
@@ -276,29 +209,31 @@ static void test_burst(struct tap *t, struct env *e, struct db *db, struct resul
     for (int i = 0; i < 50; i++)
         rc |= put(e, w, &b.j[i], &recs[i]);
     tap_ok(t, rc == 0 && e->cb_in_put == 0, "50 puts accepted, no callback from inside put");
-    run_until(e, NULL, recs, 50, WAIT_MS);
+    wait_recs(e, recs, 50);
     tap_ok(t, recs_are(recs, 50, 0), "every callback ran once with 0");
-    query(e, db, "SELECT count(*), count(DISTINCT xmin::text) FROM jobs WHERE id LIKE 'b-%'", 0,
-          NULL, &r);
-    tap_ok(t, r.status == 0 && val_is(&r, 0, 0, "50") && val_is(&r, 0, 1, "2"),
+    lu_query(&e->lu, db,
+             "SELECT count(*), count(DISTINCT xmin::text) FROM jobs WHERE id LIKE 'b-%'", 0, NULL,
+             &r);
+    tap_ok(t, r.status == 0 && res_val_is(&r, 0, 0, "50") && res_val_is(&r, 0, 1, "2"),
            "50 rows from 2 transactions: the first row alone, then 49 in one (%s, %s)",
-           val(&r, 0, 0), val(&r, 0, 1));
-    query(e, db,
-          "SELECT id, status, attempts, priority, worker, spec_summary::text, jsonb_typeof(result),"
-          " result->>'wall_ms', metadata->>'k', " US("created_at") ", " US("started_at") ", " US(
-              "finished_at") ", created_at > now() - interval '1 minute', queue, language"
-                             " FROM jobs WHERE id LIKE 'b-%' ORDER BY id",
-          0, NULL, &r);
+           res_val(&r, 0, 0), res_val(&r, 0, 1));
+    lu_query(
+        &e->lu, db,
+        "SELECT id, status, attempts, priority, worker, spec_summary::text, jsonb_typeof(result),"
+        " result->>'wall_ms', metadata->>'k', " US("created_at") ", " US("started_at") ", " US(
+            "finished_at") ", created_at > now() - interval '1 minute', queue, language"
+                           " FROM jobs WHERE id LIKE 'b-%' ORDER BY id",
+        0, NULL, &r);
     for (int i = 0; r.status == 0 && r.nrows == 50 && i < 50 && bad < 0; i++)
         if (!burst_row_ok(&b, &r, i))
             bad = i;
     if (bad >= 0)
         tap_diag("row %d: %s %s att %s prio %s worker %s summary %s result %s/%s meta %s"
                  " times %s %s %s (%s)",
-                 bad, val(&r, bad, 0), val(&r, bad, 1), val(&r, bad, 2), val(&r, bad, 3),
-                 val(&r, bad, 4), val(&r, bad, 5), val(&r, bad, 6), val(&r, bad, 7),
-                 val(&r, bad, 8), val(&r, bad, 9), val(&r, bad, 10), val(&r, bad, 11),
-                 val(&r, bad, 12));
+                 bad, res_val(&r, bad, 0), res_val(&r, bad, 1), res_val(&r, bad, 2),
+                 res_val(&r, bad, 3), res_val(&r, bad, 4), res_val(&r, bad, 5), res_val(&r, bad, 6),
+                 res_val(&r, bad, 7), res_val(&r, bad, 8), res_val(&r, bad, 9),
+                 res_val(&r, bad, 10), res_val(&r, bad, 11), res_val(&r, bad, 12));
     tap_ok(t, r.status == 0 && r.nrows == 50 && bad < 0,
            "each row's columns as put: status, attempts, priority, worker, jsonb values, times"
            " (NULL when 0; created_at now() when 0)");
@@ -326,28 +261,28 @@ static void test_attempts(struct tap *t, struct env *e, struct db *db, struct re
     newer.started_us = 0;
     newer.created_us = BASE_US + 999999;
     rc = put(e, w, &older, &recs[0]) | put(e, w, &replay, &recs[1]) | put(e, w, &newer, &recs[2]);
-    run_until(e, NULL, recs, 3, WAIT_MS);
+    wait_recs(e, recs, 3);
     tap_ok(t, rc == 0 && recs_are(recs, 3, 0),
            "older attempt, replay and newer attempt: each callback once with 0");
-    query(e, db,
-          "SELECT id, attempts, status, result->>'wall_ms', " US("created_at") ", " US(
-              "started_at") " FROM jobs WHERE id IN ('b-05', 'b-06', 'b-07') ORDER BY id",
-          0, NULL, &r);
+    lu_query(&e->lu, db,
+             "SELECT id, attempts, status, result->>'wall_ms', " US("created_at") ", " US(
+                 "started_at") " FROM jobs WHERE id IN ('b-05', 'b-06', 'b-07') ORDER BY id",
+             0, NULL, &r);
     tap_ok(t,
-           r.nrows == 3 && val_is(&r, 0, 1, "3") && val_is(&r, 0, 2, "cancelled") &&
-               val_is(&r, 0, 3, "5.5"),
-           "an older attempt does not overwrite (b-05: attempts %s, %s)", val(&r, 0, 1),
-           val(&r, 0, 2));
+           r.nrows == 3 && res_val_is(&r, 0, 1, "3") && res_val_is(&r, 0, 2, "cancelled") &&
+               res_val_is(&r, 0, 3, "5.5"),
+           "an older attempt does not overwrite (b-05: attempts %s, %s)", res_val(&r, 0, 1),
+           res_val(&r, 0, 2));
     tap_ok(t,
-           r.nrows == 3 && val_is(&r, 1, 1, "1") && val_is(&r, 1, 2, "completed") &&
-               val_is(&r, 1, 3, "6.5"),
+           r.nrows == 3 && res_val_is(&r, 1, 1, "1") && res_val_is(&r, 1, 2, "completed") &&
+               res_val_is(&r, 1, 3, "6.5"),
            "a replay of the same attempt is idempotent");
     tap_ok(t,
-           r.nrows == 3 && val_is(&r, 2, 1, "9") && val_is(&r, 2, 2, "failed") &&
-               val_is(&r, 2, 4, "1760000000007000") && val_is(&r, 2, 5, "1760000000007010"),
+           r.nrows == 3 && res_val_is(&r, 2, 1, "9") && res_val_is(&r, 2, 2, "failed") &&
+               res_val_is(&r, 2, 4, "1760000000007000") && res_val_is(&r, 2, 5, "1760000000007010"),
            "a newer attempt wins; created_at keeps its first value, started_at when NULL");
-    query(e, db, "SELECT count(*) FROM jobs WHERE id LIKE 'b-%'", 0, NULL, &r);
-    tap_ok(t, val_is(&r, 0, 0, "50"), "still 50 rows");
+    lu_query(&e->lu, db, "SELECT count(*) FROM jobs WHERE id LIKE 'b-%'", 0, NULL, &r);
+    tap_ok(t, res_val_is(&r, 0, 0, "50"), "still 50 rows");
     res_clear(&r);
 }
 
@@ -362,15 +297,17 @@ static void test_duplicates(struct tap *t, struct env *e, struct db *db, struct 
     memset(recs, 0, sizeof(recs));
     for (int i = 0; i < 4; i++) /* d-0 goes alone; d-1, d-2 next; the second d-1 after */
         rc |= put(e, w, &j[i], &recs[i]);
-    run_until(e, NULL, recs, 4, WAIT_MS);
+    wait_recs(e, recs, 4);
     tap_ok(t, rc == 0 && recs_are(recs, 4, 0), "an id twice in the queue: every callback 0");
-    query(e, db,
-          "SELECT id, attempts, result->>'n', xmin::text FROM jobs WHERE id LIKE 'd-%' ORDER BY id",
-          0, NULL, &r);
+    lu_query(
+        &e->lu, db,
+        "SELECT id, attempts, result->>'n', xmin::text FROM jobs WHERE id LIKE 'd-%' ORDER BY id",
+        0, NULL, &r);
     tap_ok(t,
-           r.nrows == 3 && val_is(&r, 1, 1, "2") && val_is(&r, 1, 2, "2") && val(&r, 0, 3) &&
-               val(&r, 1, 3) && val(&r, 2, 3) && strcmp(val(&r, 0, 3), val(&r, 2, 3)) != 0 &&
-               strcmp(val(&r, 1, 3), val(&r, 2, 3)) != 0,
+           r.nrows == 3 && res_val_is(&r, 1, 1, "2") && res_val_is(&r, 1, 2, "2") &&
+               res_val(&r, 0, 3) && res_val(&r, 1, 3) && res_val(&r, 2, 3) &&
+               strcmp(res_val(&r, 0, 3), res_val(&r, 2, 3)) != 0 &&
+               strcmp(res_val(&r, 1, 3), res_val(&r, 2, 3)) != 0,
            "the second copy went in a later statement and won (3 transactions)");
     res_clear(&r);
 }
@@ -384,8 +321,9 @@ static void test_refusal(struct tap *t, struct env *e, struct db *db, struct res
     int rc = 0;
 
     memset(recs, 0, sizeof(recs));
-    query(e, db, "ALTER TABLE jobs ADD CONSTRAINT rw_test_poison CHECK (language <> 'poison')", 0,
-          NULL, &r);
+    lu_query(&e->lu, db,
+             "ALTER TABLE jobs ADD CONSTRAINT rw_test_poison CHECK (language <> 'poison')", 0, NULL,
+             &r);
     tap_ok(t, r.status == 0, "a CHECK constraint refusing language 'poison'");
     for (int i = 0; i < 11; i++) {
         snprintf(ids[i], sizeof(ids[i]), "p-%02d", i);
@@ -394,17 +332,18 @@ static void test_refusal(struct tap *t, struct env *e, struct db *db, struct res
             j[i].language = "poison";
         rc |= put(e, w, &j[i], &recs[i]); /* p-00 alone, p-01..p-10 in one refused batch */
     }
-    run_until(e, NULL, recs, 11, WAIT_MS);
+    wait_recs(e, recs, 11);
     tap_ok(t, rc == 0 && recs_are(recs, 5, 0) && recs_are(recs + 6, 5, 0),
            "the other rows of the refused batch succeed");
     tap_ok(t, recs[5].calls == 1 && recs[5].status == -EIO, "only the refused row gets -EIO (%d)",
            recs[5].status);
-    query(e, db, "SELECT count(*), count(DISTINCT xmin::text) FROM jobs WHERE id LIKE 'p-%'", 0,
-          NULL, &r);
-    tap_ok(t, val_is(&r, 0, 0, "10") && val_is(&r, 0, 1, "10"),
-           "10 rows stored, the refused batch's rows one statement each (%s, %s)", val(&r, 0, 0),
-           val(&r, 0, 1));
-    query(e, db, "ALTER TABLE jobs DROP CONSTRAINT rw_test_poison", 0, NULL, &r);
+    lu_query(&e->lu, db,
+             "SELECT count(*), count(DISTINCT xmin::text) FROM jobs WHERE id LIKE 'p-%'", 0, NULL,
+             &r);
+    tap_ok(t, res_val_is(&r, 0, 0, "10") && res_val_is(&r, 0, 1, "10"),
+           "10 rows stored, the refused batch's rows one statement each (%s, %s)",
+           res_val(&r, 0, 0), res_val(&r, 0, 1));
+    lu_query(&e->lu, db, "ALTER TABLE jobs DROP CONSTRAINT rw_test_poison", 0, NULL, &r);
     res_clear(&r);
 }
 
@@ -422,10 +361,10 @@ static void test_validation(struct tap *t, struct env *e, struct db *db, struct 
     rc[0] = put(e, w, &bad_json, &recs[0]);
     rc[1] = put(e, w, &running, &recs[1]);
     rc[2] = result_writer_put(w, &ok, NULL, NULL);
-    query(e, db, "SELECT count(*) FROM jobs WHERE id LIKE 'v-%'", 0, NULL, &r);
+    lu_query(&e->lu, db, "SELECT count(*) FROM jobs WHERE id LIKE 'v-%'", 0, NULL, &r);
     tap_ok(t,
            rc[0] == -EINVAL && rc[1] == -EINVAL && rc[2] == -EINVAL && recs[0].calls == 0 &&
-               recs[1].calls == 0 && val_is(&r, 0, 0, "0"),
+               recs[1].calls == 0 && res_val_is(&r, 0, 0, "0"),
            "invalid JSON, a status that is not final, no callback: -EINVAL, no callback");
     res_clear(&r);
 }
@@ -457,24 +396,20 @@ static void test_free(struct tap *t, struct env *e)
     struct rec recs[5], g[3];
     struct res r = {0};
     char ids[5][8];
-    int rc = 0;
+    int rc;
 
     memset(recs, 0, sizeof(recs));
-    result_writer_new(&e->loop, db, 0, &w);
-    for (int i = 0; i < 5; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "f-%d", i);
-        j = job(ids[i], 1, NULL);
-        rc |= put(e, w, &j, &recs[i]);
-    }
+    result_writer_new(&e->lu.loop, db, 0, &w);
+    rc = put_numbered(e, w, "f", 1, ids, recs, 5);
     result_writer_free(w);
     tap_ok(t, rc == 0 && recs_are(recs, 5, -ECANCELED),
            "free: the in-flight and the queued rows get -ECANCELED before it returns");
-    query(e, db, "SELECT 1", 0, NULL, &r); /* after the detached batch's callback (FIFO) */
+    lu_query(&e->lu, db, "SELECT 1", 0, NULL, &r); /* after the detached batch's callback (FIFO) */
     tap_ok(t, r.status == 0 && recs_are(recs, 5, -ECANCELED),
            "the detached batch completes later without calling anything");
 
     memset(g, 0, sizeof(g));
-    result_writer_new(&e->loop, db, 0, &w);
+    result_writer_new(&e->lu.loop, db, 0, &w);
     g[0] = (struct rec){.e = e, .free_w = w, .others = g + 1, .nothers = 2};
     g[1] = (struct rec){.e = e, .free_w = w};
     j = job("g-0", 1, NULL); /* sent alone; its callback frees w with g-1, g-2 queued */
@@ -483,15 +418,15 @@ static void test_free(struct tap *t, struct env *e)
     rc |= result_writer_put(w, &j, on_row_put, &g[1]);
     j = job("g-2", 1, NULL);
     rc |= put(e, w, &j, &g[2]);
-    run_until(e, NULL, g, 1, WAIT_MS);
+    wait_recs(e, g, 1);
     tap_ok(t, rc == 0 && g[0].calls == 1 && g[0].status == 0 && g[0].others_done,
            "free from a callback: the queued rows' callbacks ran before it returned");
     tap_ok(t, g[1].put_rc == -ESHUTDOWN && g[1].calls == 1,
            "put from a callback while freeing: -ESHUTDOWN, no callback");
-    query(e, db, "SELECT count(*) FROM jobs WHERE id LIKE 'g-%'", 0, NULL, &r);
-    tap_ok(t, val_is(&r, 0, 0, "1") && g[0].calls == 1 && g[1].calls == 1 && g[2].calls == 1,
+    lu_query(&e->lu, db, "SELECT count(*) FROM jobs WHERE id LIKE 'g-%'", 0, NULL, &r);
+    tap_ok(t, res_val_is(&r, 0, 0, "1") && g[0].calls == 1 && g[1].calls == 1 && g[2].calls == 1,
            "only g-0 was written; no callback ran twice");
-    close_db(e, db);
+    lu_close_db(&e->lu, db);
     res_clear(&r);
 }
 
@@ -505,13 +440,13 @@ static void test_db_close(struct tap *t, struct env *e)
     int rc = 0, closed = 0;
 
     memset(recs, 0, sizeof(recs));
-    result_writer_new(&e->loop, db, 0, &w);
+    result_writer_new(&e->lu.loop, db, 0, &w);
     rc |= put(e, w, &j, &recs[0]);
     j.id = "c-1";
     rc |= put(e, w, &j, &recs[1]);
     j.id = "c-2";
     rc |= put(e, w, &j, &recs[2]);
-    db_close(db, on_closed, &closed);
+    db_close(db, lu_on_closed, &closed);
     tap_ok(t,
            rc == 0 && recs_are(recs, 1, -ECANCELED) && recs[1].calls == 1 &&
                recs[1].status == -ESHUTDOWN && recs[2].calls == 1 && recs[2].status == -ESHUTDOWN,
@@ -520,26 +455,33 @@ static void test_db_close(struct tap *t, struct env *e)
     tap_ok(t, put(e, w, &j, &recs[3]) == -ESHUTDOWN && recs[3].calls == 0,
            "a put after db_close fails at once, no callback");
     result_writer_free(w);
-    run_until(e, &closed, NULL, 0, WAIT_MS);
+    lu_run_until(&e->lu, &closed, LU_WAIT_MS);
+}
+
+/* Runs sql on admin until it returns one row, at most tries times with pause_us between the
+ * tries. Returns 1 when it did. */
+static int poll_one_row(struct env *e, struct db *admin, const char *sql, int tries,
+                        unsigned pause_us)
+{
+    struct res r = {0};
+    int found = 0;
+
+    for (int i = 0; i < tries && !found; i++) {
+        lu_query(&e->lu, admin, sql, 0, NULL, &r);
+        if (!(found = r.status == 0 && r.nrows == 1))
+            usleep(pause_us);
+    }
+    res_clear(&r);
+    return found;
 }
 
 /* Terminates the writer's session (application_name rw-fault) once it waits on a lock. */
 static int terminate_waiting(struct env *e, struct db *admin)
 {
-    struct res r = {0};
-    int found = 0;
-
-    for (int i = 0; i < 100 && !found; i++) {
-        query(e, admin,
-              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-              " WHERE application_name = 'rw-fault' AND wait_event_type = 'Lock'",
-              0, NULL, &r);
-        found = r.status == 0 && r.nrows == 1;
-        if (!found)
-            usleep(20000);
-    }
-    res_clear(&r);
-    return found;
+    return poll_one_row(e, admin,
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE application_name = 'rw-fault' AND wait_event_type = 'Lock'",
+                        100, 20000);
 }
 
 /* A batch failing for a reason that is not its rows' (57P01: the session was terminated) is
@@ -552,42 +494,32 @@ static void test_fault(struct tap *t, struct env *e, struct db *admin)
     struct rec recs[6];
     struct res lock = {0}, r = {0};
     char ids[6][8];
-    int rc = 0, held = 0, t1, t2;
+    int rc, held, t1, t2;
 
     memset(recs, 0, sizeof(recs));
-    result_writer_new(&e->loop, db, 0, &w);
+    result_writer_new(&e->lu.loop, db, 0, &w);
     db_query(lockdb, "BEGIN; LOCK TABLE jobs IN SHARE MODE; SELECT pg_sleep(2); COMMIT", 0, NULL,
-             on_result, &lock);
-    for (int i = 0; i < 100 && !held; i++) {
-        query(e, admin,
-              "SELECT 1 FROM pg_locks WHERE relation = 'jobs'::regclass AND mode = 'ShareLock'"
-              " AND granted",
-              0, NULL, &r);
-        if (!(held = r.nrows == 1))
-            usleep(20000);
-    }
-    for (int i = 0; i < 6; i++) {
-        struct results_job j;
-
-        snprintf(ids[i], sizeof(ids[i]), "t-%d", i);
-        j = job(ids[i], 1, NULL);
-        rc |= put(e, w, &j, &recs[i]); /* t-0 alone, then t-1..t-5 */
-    }
+             lu_on_result, &lock);
+    held = poll_one_row(e, admin,
+                        "SELECT 1 FROM pg_locks WHERE relation = 'jobs'::regclass"
+                        " AND mode = 'ShareLock' AND granted",
+                        100, 20000);
+    rc = put_numbered(e, w, "t", 1, ids, recs, 6); /* t-0 alone, then t-1..t-5 */
     t1 = terminate_waiting(e, admin);
-    run_until(e, NULL, recs, 1, WAIT_MS);
+    wait_recs(e, recs, 1);
     t2 = terminate_waiting(e, admin);
-    run_until(e, NULL, recs, 6, WAIT_MS);
+    wait_recs(e, recs, 6);
     tap_ok(t, held && rc == 0 && t1 && t2, "two sessions terminated while waiting on a lock");
     tap_diag("lone row: %d; batch: %d", recs[0].status, recs[1].status);
     tap_ok(t, recs_are(recs + 1, 5, recs[1].status) && recs[1].status != 0,
            "the batch's rows all get the batch's error (%d), none re-sent alone", recs[1].status);
-    run_until(e, &lock.done, NULL, 0, WAIT_MS);
-    query(e, admin, "SELECT count(*) FROM jobs WHERE id LIKE 't-%'", 0, NULL, &r);
-    tap_ok(t, lock.status == 0 && val_is(&r, 0, 0, "0"),
+    lu_run_until(&e->lu, &lock.done, LU_WAIT_MS);
+    lu_query(&e->lu, admin, "SELECT count(*) FROM jobs WHERE id LIKE 't-%'", 0, NULL, &r);
+    tap_ok(t, lock.status == 0 && res_val_is(&r, 0, 0, "0"),
            "nothing was written after the lock went away");
     result_writer_free(w);
-    close_db(e, db);
-    close_db(e, lockdb);
+    lu_close_db(&e->lu, db);
+    lu_close_db(&e->lu, lockdb);
     res_clear(&lock);
     res_clear(&r);
 }
@@ -603,49 +535,41 @@ static void test_deadlock(struct tap *t, struct env *e, struct db *admin)
     struct rec recs[4];
     struct res x = {0}, r = {0};
     char ids[4][8];
-    int rc = 0, sleeping = 0;
+    int rc, sleeping;
 
     memset(recs, 0, sizeof(recs));
-    query(e, admin,
-          "INSERT INTO jobs (id, queue, language, status, attempts) VALUES"
-          " ('k-1', 'q', 'l', 'completed', 1), ('k-2', 'q', 'l', 'completed', 1)",
-          0, NULL, &r);
-    result_writer_new(&e->loop, db, 0, &w);
+    lu_query(&e->lu, admin,
+             "INSERT INTO jobs (id, queue, language, status, attempts) VALUES"
+             " ('k-1', 'q', 'l', 'completed', 1), ('k-2', 'q', 'l', 'completed', 1)",
+             0, NULL, &r);
+    result_writer_new(&e->lu.loop, db, 0, &w);
     db_query(other,
              "SET deadlock_timeout = '20s'; BEGIN;"
              " UPDATE jobs SET worker = 'other' WHERE id = 'k-2'; SELECT pg_sleep(1);"
              " UPDATE jobs SET worker = 'other' WHERE id = 'k-1'; COMMIT",
-             0, NULL, on_result, &x);
-    for (int i = 0; i < 200 && !sleeping; i++) {
-        query(e, admin,
-              "SELECT 1 FROM pg_stat_activity WHERE application_name = 'rw-other'"
-              " AND wait_event = 'PgSleep'",
-              0, NULL, &r);
-        if (!(sleeping = r.nrows == 1))
-            usleep(10000);
-    }
-    for (int i = 0; i < 4; i++) {
-        struct results_job j;
-
-        snprintf(ids[i], sizeof(ids[i]), "k-%d", i);
-        j = job(ids[i], 2, NULL);
-        rc |= put(e, w, &j, &recs[i]); /* k-0 alone, then k-1..k-3: locks k-1, waits on k-2 */
-    }
-    run_until(e, NULL, recs, 4, WAIT_MS);
-    run_until(e, &x.done, NULL, 0, WAIT_MS);
+             0, NULL, lu_on_result, &x);
+    sleeping = poll_one_row(e, admin,
+                            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'rw-other'"
+                            " AND wait_event = 'PgSleep'",
+                            200, 10000);
+    /* k-0 alone, then k-1..k-3: locks k-1, waits on k-2 */
+    rc = put_numbered(e, w, "k", 2, ids, recs, 4);
+    wait_recs(e, recs, 4);
+    lu_run_until(&e->lu, &x.done, LU_WAIT_MS);
     tap_ok(t, sleeping && rc == 0 && x.status == 0 && recs_are(recs, 1, 0),
            "the other transaction committed; the lone k-0 was written");
     tap_ok(t, recs_are(recs + 1, 3, -EIO),
            "the deadlocked batch's rows all get -EIO (not re-sent one by one)");
-    query(e, admin, "SELECT id, attempts, worker FROM jobs WHERE id LIKE 'k-%' ORDER BY id", 0,
-          NULL, &r);
+    lu_query(&e->lu, admin, "SELECT id, attempts, worker FROM jobs WHERE id LIKE 'k-%' ORDER BY id",
+             0, NULL, &r);
     tap_ok(t,
-           r.nrows == 3 && val_is(&r, 0, 1, "2") && val_is(&r, 1, 1, "1") &&
-               val_is(&r, 1, 2, "other") && val_is(&r, 2, 1, "1") && val_is(&r, 2, 2, "other"),
+           r.nrows == 3 && res_val_is(&r, 0, 1, "2") && res_val_is(&r, 1, 1, "1") &&
+               res_val_is(&r, 1, 2, "other") && res_val_is(&r, 2, 1, "1") &&
+               res_val_is(&r, 2, 2, "other"),
            "k-1 and k-2 hold the other transaction's writes, k-3 was not written");
     result_writer_free(w);
-    close_db(e, db);
-    close_db(e, other);
+    lu_close_db(&e->lu, db);
+    lu_close_db(&e->lu, other);
     res_clear(&x);
     res_clear(&r);
 }
@@ -663,20 +587,21 @@ static int paced_statements(struct env *e, struct db *db, uint64_t gap_ms, const
     int n = -1;
 
     memset(recs, 0, sizeof(recs));
-    if (result_writer_new(&e->loop, db, gap_ms, &w) < 0)
+    if (result_writer_new(&e->lu.loop, db, gap_ms, &w) < 0)
         return -1;
     for (int i = 0; i < 6; i++) {
         snprintf(ids[i], sizeof(ids[i]), "%s-%d", prefix, i);
         j = job(ids[i], 1, NULL);
         put(e, w, &j, &recs[i]);
         if (i == 0 || !gap_ms) /* the db is idle again before the next row */
-            run_until(e, NULL, &recs[i], 1, WAIT_MS);
+            wait_recs(e, &recs[i], 1);
     }
-    run_until(e, NULL, recs, 6, WAIT_MS);
+    wait_recs(e, recs, 6);
     snprintf(like, sizeof(like), "%s-%%", prefix);
-    query(e, db, "SELECT count(DISTINCT xmin::text) FROM jobs WHERE id LIKE $1", 1, params, &r);
-    if (recs_are(recs, 6, 0) && val(&r, 0, 0))
-        n = atoi(val(&r, 0, 0));
+    lu_query(&e->lu, db, "SELECT count(DISTINCT xmin::text) FROM jobs WHERE id LIKE $1", 1, params,
+             &r);
+    if (recs_are(recs, 6, 0) && res_val(&r, 0, 0))
+        n = atoi(res_val(&r, 0, 0));
     result_writer_free(w);
     res_clear(&r);
     return n;
@@ -719,16 +644,14 @@ int main(void)
         return tap_done(&t);
     }
     tap_diag("PostgreSQL at %s (%s)", e.pg.url, e.pg.dir);
-    uv_loop_init(&e.loop);
-    uv_timer_init(&e.loop, &e.watchdog);
-    e.watchdog.data = &e;
+    lu_init(&e.lu);
 
     db = open_db(&e, "rw-main");
     if (db)
         db_migrate(db, on_migrated, &migrated);
     if (db)
-        run_until(&e, &migrated, NULL, 0, WAIT_MS);
-    tap_ok(&t, db && migrated == 1 && result_writer_new(&e.loop, db, 0, &w) == 0 && w,
+        lu_run_until(&e.lu, &migrated, LU_WAIT_MS);
+    tap_ok(&t, db && migrated == 1 && result_writer_new(&e.lu.loop, db, 0, &w) == 0 && w,
            "db_open, migrate, result_writer_new");
     if (w) {
         test_burst(&t, &e, db, w);
@@ -745,10 +668,8 @@ int main(void)
     }
     tap_ok(&t, e.cb_in_put == 0, "no callback ever ran inside result_writer_put");
     if (db)
-        close_db(&e, db);
-    uv_close((uv_handle_t *)&e.watchdog, NULL);
-    uv_run(&e.loop, UV_RUN_DEFAULT);
-    tap_ok(&t, uv_loop_close(&e.loop) == 0, "no handle is left open");
+        lu_close_db(&e.lu, db);
+    tap_ok(&t, lu_close(&e.lu) == 0, "no handle is left open");
     pg_server_destroy(&e.pg);
     return tap_done(&t);
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "loop_util.h"
 #include "tap.h"
 #include "webhook_rx.h"
 #include "webhook.h"
@@ -33,9 +34,7 @@
 
 
 struct env {
-    uv_loop_t loop;
-    uv_timer_t watchdog;
-    int expired;
+    struct lu_loop lu;
     struct receiver rx;
     char url[128];
 };
@@ -62,7 +61,7 @@ static void on_done(const struct webhook_result *r, void *data)
     d->http_status = r->http_status;
     d->attempts = r->attempts;
     snprintf(d->error, sizeof(d->error), "%s", r->error);
-    d->at_ms = uv_now(&d->e->loop);
+    d->at_ms = uv_now(&d->e->lu.loop);
     if (d->close_w) {
         struct webhook *w = d->close_w;
 
@@ -71,22 +70,6 @@ static void on_done(const struct webhook_result *r, void *data)
         d->deliver_rc = webhook_deliver(w, d->e->url, "{}", 2, on_done, d->chain);
         webhook_close(w, NULL, NULL);
     }
-}
-
-static void on_watchdog(uv_timer_t *t)
-{
-    ((struct env *)t->data)->expired = 1;
-}
-
-/* Runs the loop until *flag is nonzero or ms passed. Returns 0, or -1 on the timeout. */
-static int run_until(struct env *e, const int *flag, uint64_t ms)
-{
-    e->expired = 0;
-    uv_timer_start(&e->watchdog, on_watchdog, ms, 0);
-    while (!*flag && !e->expired)
-        uv_run(&e->loop, UV_RUN_ONCE);
-    uv_timer_stop(&e->watchdog);
-    return *flag ? 0 : -1;
 }
 
 /* The checks every request the receiver got must pass: signed right, the exact body. */
@@ -128,7 +111,7 @@ static void deliver_case(struct env *e, struct webhook *w, const struct rx_answe
         printf("# webhook_deliver: %d, calls %d\n", r, d->calls);
         return;
     }
-    run_until(e, &d->calls, WAIT_MS);
+    lu_run_until(&e->lu, &d->calls, WAIT_MS);
 }
 
 static const char *BODY = "{\"id\":\"default.01hx\",\"status\":\"completed\",\"result\":"
@@ -166,11 +149,11 @@ static void test_outcomes(struct tap *t, struct env *e, struct webhook *w)
                !strcmp(d.error, "HTTP 400: answer 400"),
            "400: given up at once (status %d, http %ld, attempts %u, error '%s')", d.status,
            d.http_status, d.attempts, d.error);
-    run_until(e, &settle, 200); /* a retry would come within ~50 ms (cap) */
+    lu_run_until(&e->lu, &settle, 200); /* a retry would come within ~50 ms (cap) */
     tap_ok(t, rx_count(&e->rx) == 1, "400: no second request (%d)", rx_count(&e->rx));
 
     deliver_case(e, w, r302, 1, BODY, &d);
-    run_until(e, &settle, 100);
+    lu_run_until(&e->lu, &settle, 100);
     tap_ok(
         t, d.calls == 1 && d.status == -EREMOTEIO && d.http_status == 302 && rx_count(&e->rx) == 1,
         "302: not followed, given up at once (status %d, requests %d)", d.status, rx_count(&e->rx));
@@ -202,7 +185,7 @@ static void test_dead_port(struct tap *t, struct env *e, struct webhook *w)
     char url[128];
     int port, fd = rx_bound_socket(0, &port); /* bound, never listening: connection refused */
     struct done d = {.e = e};
-    uint64_t t0 = uv_now(&e->loop);
+    uint64_t t0 = uv_now(&e->lu.loop);
 
     if (!tap_ok(t, fd >= 0, "a port where nothing listens"))
         return;
@@ -210,7 +193,7 @@ static void test_dead_port(struct tap *t, struct env *e, struct webhook *w)
     tap_ok(t, webhook_deliver(w, url, "{}", 2, on_done, &d) == 0 && d.calls == 0,
            "deliver accepted, no callback from inside it");
     tap_ok(t, webhook_pending(w) == 1, "one delivery pending");
-    run_until(e, &d.calls, WAIT_MS);
+    lu_run_until(&e->lu, &d.calls, WAIT_MS);
     tap_ok(t,
            d.calls == 1 && d.status == -EIO && d.attempts == 4 && d.http_status == 0 &&
                strstr(d.error, "onnect") != NULL,
@@ -220,11 +203,6 @@ static void test_dead_port(struct tap *t, struct env *e, struct webhook *w)
            (unsigned long long)(d.at_ms - t0));
     tap_ok(t, webhook_pending(w) == 0, "nothing pending afterwards");
     close(fd);
-}
-
-static void on_closed(void *data)
-{
-    (*(int *)data)++;
 }
 
 /* Without allow_private the receiver on 127.0.0.1 is never connected to, by name or number. */
@@ -240,19 +218,20 @@ static void test_private(struct tap *t, struct env *e, const struct webhook_opti
     o.max_attempts = 2;
     o.timeout_ms = 500; /* a refused socket may leave curl waiting for another address */
     rx_reset(&e->rx, NULL, 0);
-    if (!tap_ok(t, webhook_open(&e->loop, &o, &w) == 0, "open one that refuses private addresses"))
+    if (!tap_ok(t, webhook_open(&e->lu.loop, &o, &w) == 0,
+                "open one that refuses private addresses"))
         return;
     webhook_deliver(w, e->url, "{}", 2, on_done, &d);
     snprintf(url, sizeof(url), "http://localhost:%d/hook", e->rx.port);
     webhook_deliver(w, url, "{}", 2, on_done, &n);
-    run_until(e, &d.calls, WAIT_MS);
-    run_until(e, &n.calls, WAIT_MS);
+    lu_run_until(&e->lu, &d.calls, WAIT_MS);
+    lu_run_until(&e->lu, &n.calls, WAIT_MS);
     tap_ok(t, d.calls == 1 && d.status == -EIO && n.calls == 1 && n.status == -EIO &&
                   rx_count(&e->rx) == 0,
            "127.0.0.1 and localhost: given up, the receiver never reached (%d, %d)", d.status,
            n.status);
-    webhook_close(w, on_closed, &closed);
-    run_until(e, &closed, WAIT_MS);
+    webhook_close(w, lu_on_closed, &closed);
+    lu_run_until(&e->lu, &closed, WAIT_MS);
 }
 
 static void on_tick(uv_timer_t *h)
@@ -272,9 +251,9 @@ static void test_slow_and_timeout(struct tap *t, struct env *e, struct webhook *
     uint64_t s[3] = {0, 0, 0}; /* ticks, last tick, longest gap (ms) */
     uv_timer_t tick;
     struct done d;
-    uint64_t t0 = uv_now(&e->loop);
+    uint64_t t0 = uv_now(&e->lu.loop);
 
-    uv_timer_init(&e->loop, &tick);
+    uv_timer_init(&e->lu.loop, &tick);
     tick.data = s;
     uv_timer_start(&tick, on_tick, 10, 10);
     deliver_case(e, w, slow, 1, BODY, &d);
@@ -309,11 +288,11 @@ static void test_close(struct tap *t, struct env *e, struct webhook *w)
            fd >= 0 && webhook_deliver(w, e->url, BODY, strlen(BODY), on_done, &a) == 0 &&
                webhook_deliver(w, dead, "{}", 2, on_done, &b) == 0,
            "an attempt to a slow receiver and one to a dead port");
-    run_until(e, &settle, 300); /* a is in flight, b failed and waits (10 s backoff) */
+    lu_run_until(&e->lu, &settle, 300); /* a is in flight, b failed and waits (10 s backoff) */
     tap_ok(t, a.calls == 0 && b.calls == 0 && webhook_pending(w) == 2, "both pending");
     a.close_w = w; /* a's callback tries to deliver again: -ESHUTDOWN */
     a.chain = &again;
-    webhook_close(w, on_closed, &closed);
+    webhook_close(w, lu_on_closed, &closed);
     tap_ok(t, a.calls == 1 && a.status == -ECANCELED && a.attempts == 1,
            "in flight: -ECANCELED before close returns (calls %d, status %d, attempts %u)", a.calls,
            a.status, a.attempts);
@@ -324,7 +303,7 @@ static void test_close(struct tap *t, struct env *e, struct webhook *w)
     tap_ok(t, a.deliver_rc == -ESHUTDOWN && again.calls == 0,
            "deliver from a cancel callback -> -ESHUTDOWN (%d)", a.deliver_rc);
     tap_ok(t, closed == 0, "close callback waits for the handles");
-    run_until(e, &closed, WAIT_MS);
+    lu_run_until(&e->lu, &closed, WAIT_MS);
     tap_ok(t, closed == 1, "close callback ran once");
     close(fd);
 }
@@ -341,27 +320,27 @@ int main(void)
                                 .allow_private = 1}; /* the receiver is on 127.0.0.1 */
     struct webhook *w = NULL, *quick = NULL, *slowretry = NULL, *bad = NULL;
     struct done last, chained;
-    int closed = 0;
+    int closed = 0, loop_rc;
 
     alarm(120);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* what runq-worker's main() does */
     memset(&e, 0, sizeof(e));
-    uv_loop_init(&e.loop);
-    uv_timer_init(&e.loop, &e.watchdog);
-    e.watchdog.data = &e;
+    lu_init(&e.lu);
     if (!tap_ok(&t, rx_start(&e.rx, SECRET) == 0, "receiver listening on 127.0.0.1"))
         return tap_done(&t);
     snprintf(e.url, sizeof(e.url), "http://127.0.0.1:%d/hook?job=1", e.rx.port);
 
     tap_ok(&t,
-           webhook_open(&e.loop, &(struct webhook_options){.secret = ""}, &bad) == -EINVAL && !bad,
+           webhook_open(&e.lu.loop, &(struct webhook_options){.secret = ""}, &bad) == -EINVAL &&
+               !bad,
            "open without a secret -> -EINVAL");
-    tap_ok(&t, webhook_open(&e.loop, &o, &w) == 0 && w, "open");
+    tap_ok(&t, webhook_open(&e.lu.loop, &o, &w) == 0 && w, "open");
     o.timeout_ms = 400;
-    tap_ok(&t, webhook_open(&e.loop, &o, &quick) == 0, "open a second one with a 400 ms timeout");
+    tap_ok(&t, webhook_open(&e.lu.loop, &o, &quick) == 0,
+           "open a second one with a 400 ms timeout");
     o.timeout_ms = 5000;
     o.backoff_base_ms = o.backoff_cap_ms = 10000;
-    tap_ok(&t, webhook_open(&e.loop, &o, &slowretry) == 0, "open a third with 10 s backoffs");
+    tap_ok(&t, webhook_open(&e.lu.loop, &o, &slowretry) == 0, "open a third with 10 s backoffs");
     tap_ok(&t,
            webhook_deliver(w, "ftp://127.0.0.1/x", "{}", 2, on_done, &last) == -EINVAL &&
                webhook_deliver(w, "http://u:p@127.0.0.1/", "{}", 2, on_done, &last) == -EINVAL &&
@@ -383,17 +362,16 @@ int main(void)
     last.chain = &chained;
     rx_reset(&e.rx, NULL, 0);
     tap_ok(&t, webhook_deliver(w, e.url, "{}", 2, on_done, &last) == 0, "a last delivery");
-    run_until(&e, &last.calls, WAIT_MS);
+    lu_run_until(&e.lu, &last.calls, WAIT_MS);
     tap_ok(&t, last.calls == 1 && last.status == 0 && last.deliver_rc == 0,
            "its callback delivered once more (%d) and closed the webhook", last.deliver_rc);
     tap_ok(&t, chained.calls == 1 && chained.status == -ECANCELED && chained.attempts == 1,
            "that close cancelled the delivery just made (calls %d, status %d)", chained.calls,
            chained.status);
-    webhook_close(quick, on_closed, &closed);
-    uv_close((uv_handle_t *)&e.watchdog, NULL);
-    uv_run(&e.loop, UV_RUN_DEFAULT);
+    webhook_close(quick, lu_on_closed, &closed);
+    loop_rc = lu_close(&e.lu);
     tap_ok(&t, closed == 1, "quick closed");
-    tap_ok(&t, uv_loop_close(&e.loop) == 0, "every handle closed (uv_loop_close)");
+    tap_ok(&t, loop_rc == 0, "every handle closed (uv_loop_close)");
 
     rx_stop(&e.rx);
     curl_global_cleanup();

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of common/job: request parsing and validation, canonical JSON, error JSON.
- * Request bodies are written with ' for " (see dq()). */
+ * Request bodies are written with ' for " (see jt_dq() in job_test_util.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "job.h"
+#include "job_test_util.h"
 #include "tap.h"
 
 static const char *resolve(void *ctx, const char *name)
@@ -39,50 +40,14 @@ static struct job_policy policy(void)
     return p;
 }
 
-/* The body with every ' turned into ", malloc'ed. */
-static char *dq(const char *s)
-{
-    char *d = strdup(s), *c;
+/* How much of a request body an assertion's name shows. */
+#define DESC_WIDTH 60
 
-    for (c = d; *c; c++)
-        if (*c == '\'')
-            *c = '"';
-    return d;
-}
-
-static int parse(const struct job_policy *p, const char *sq, struct job_spec *s,
-                 struct api_error *e)
-{
-    char *body = dq(sq);
-    int r = job_spec_parse(body, strlen(body), p, s, e);
-
-    free(body);
-    return r;
-}
-
-static int is_zero(const struct job_spec *s)
-{
-    static const struct job_spec zero;
-
-    return memcmp(s, &zero, sizeof(zero)) == 0;
-}
-
-/* Asserts acceptance (status 0) or a rejection with this status, code and field that leaves
- * nothing to free. */
+/* Acceptance (status 0) or a rejection with this status, code and field (jt_expect). */
 static void expect(struct tap *t, const struct job_policy *p, const char *sq, int status,
                    const char *code, const char *field)
 {
-    struct job_spec s;
-    struct api_error e;
-    int r = parse(p, sq, &s, &e);
-    int ok = r == -EINVAL && e.status == status && e.code && strcmp(e.code, code) == 0 &&
-             strcmp(e.field, field) == 0 && is_zero(&s) && e.message[0];
-
-    if (!tap_ok(t, status ? ok : r == 0, "%d %s \"%s\" for %.60s", status, code, field, sq))
-        tap_diag("got r=%d %d %s \"%s\": %s", r, e.status, e.code ? e.code : "-", e.field,
-                 e.message);
-    if (r == 0)
-        job_spec_free(&s);
+    jt_expect(t, p, sq, status, code, field, DESC_WIDTH);
 }
 
 static int bytes_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
@@ -119,7 +84,9 @@ static int graded_equal(const struct job_spec *a, const struct job_spec *b)
     return 1;
 }
 
-static int spec_equal(const struct job_spec *a, const struct job_spec *b)
+/* Every field of a and b equal (a jt_same_fn: to_json -> text -> from_json gives the same
+ * job). */
+static int spec_equal(const struct job_spec *a, const struct job_spec *b, const json_t *j)
 {
     size_t i;
 
@@ -143,28 +110,6 @@ static int spec_equal(const struct job_spec *a, const struct job_spec *b)
                                       : a->metadata == b->metadata;
 }
 
-/* to_json, through text (as in Redis), from_json; 1 when the result equals s. */
-static int round_trip(const struct job_spec *s)
-{
-    json_t *j = job_spec_to_json(s), *back;
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    struct job_spec r;
-    struct api_error e;
-    int ok = 0;
-
-    back = text ? json_loads(text, JSON_ALLOW_NUL, NULL) : NULL;
-    if (back && job_spec_from_json(back, &r, &e) == 0) {
-        ok = spec_equal(s, &r);
-        job_spec_free(&r);
-    } else if (back) {
-        tap_diag("from_json: %s \"%s\": %s", e.code, e.field, e.message);
-    }
-    json_decref(back);
-    free(text);
-    json_decref(j);
-    return ok;
-}
-
 /* Pieces of request bodies. */
 #define CX "{'language': 'c', 'source': 'x', "
 #define CF "{'language': 'c', 'files': ["
@@ -183,15 +128,15 @@ static void test_full_job(struct tap *t)
     json_t *j, *f1;
     int r;
 
-    r = parse(&p,
-              "{'language': 'py', 'files': [{'name': 'main.py', 'content': 'print(1)\\n'},"
-              " {'name': 'data/in.bin', 'encoding': 'base64', 'content': 'AP8A'},"
-              " {'name': 'lib/u.py', 'encoding': 'utf8', 'content': 'x = \\u00e9'}],"
-              " 'stdin': 'a\\u0000b', 'args': ['-v', ''],"
-              " 'limits': {'cpu_ms': 1000, 'wall_ms': 2000, 'memory_kb': 65536, 'pids': 8,"
-              " 'output_kb': 64, 'file_size_kb': 128},"
-              " 'queue': 'fast', 'priority': 0, 'metadata': {'id': [1, 'z\\u0000']}}",
-              &s, &e);
+    r = jt_parse(&p,
+                 "{'language': 'py', 'files': [{'name': 'main.py', 'content': 'print(1)\\n'},"
+                 " {'name': 'data/in.bin', 'encoding': 'base64', 'content': 'AP8A'},"
+                 " {'name': 'lib/u.py', 'encoding': 'utf8', 'content': 'x = \\u00e9'}],"
+                 " 'stdin': 'a\\u0000b', 'args': ['-v', ''],"
+                 " 'limits': {'cpu_ms': 1000, 'wall_ms': 2000, 'memory_kb': 65536, 'pids': 8,"
+                 " 'output_kb': 64, 'file_size_kb': 128},"
+                 " 'queue': 'fast', 'priority': 0, 'metadata': {'id': [1, 'z\\u0000']}}",
+                 &s, &e);
     if (!tap_ok(t, r == 0, "full job accepted: %s", e.message))
         return;
     tap_ok(t,
@@ -223,9 +168,10 @@ static void test_full_job(struct tap *t)
                json_object_size(json_object_get(j, "limits")) == 6,
            "canonical JSON: version 1, contents and stdin in base64");
     json_decref(j);
-    tap_ok(t, round_trip(&s), "parse -> to_json -> text -> from_json gives the same job");
+    tap_ok(t, jt_round_trip(&s, spec_equal),
+           "parse -> to_json -> text -> from_json gives the same job");
     job_spec_free(&s);
-    tap_ok(t, is_zero(&s), "job_spec_free zeroes the spec");
+    tap_ok(t, jt_is_zero(&s), "job_spec_free zeroes the spec");
     job_spec_free(&s);
 }
 
@@ -236,7 +182,7 @@ static void test_source(struct tap *t)
     struct api_error e;
     json_t *j, *f0;
 
-    if (!tap_ok(t, parse(&p, "{'language': 'c', 'source': 'int main(){}'}", &s, &e) == 0,
+    if (!tap_ok(t, jt_parse(&p, "{'language': 'c', 'source': 'int main(){}'}", &s, &e) == 0,
                 "source job accepted"))
         return;
     tap_ok(t,
@@ -254,7 +200,7 @@ static void test_source(struct tap *t)
                !json_object_get(j, "metadata"),
            "canonical: null name, no stdin or metadata keys");
     json_decref(j);
-    tap_ok(t, round_trip(&s), "source job round trip (null name)");
+    tap_ok(t, jt_round_trip(&s, spec_equal), "source job round trip (null name)");
     job_spec_free(&s);
 }
 
@@ -288,12 +234,7 @@ static void test_names(struct tap *t)
     }
 }
 
-static const struct {
-    const char *body;
-    int status;
-    const char *code;
-    const char *field;
-} requests[] = {
+static const struct jt_case requests[] = {
     {"{'language': 'c', 'source': ''}", 0, "", ""},
     {CX "'foo': 1}", INVALID, "foo"},
     {"{'foo': 1, 'language': 'nope'}", INVALID, "foo"},
@@ -361,11 +302,9 @@ static void test_errors(struct tap *t)
     struct job_policy p = policy();
     struct job_spec s;
     struct api_error e;
-    size_t i;
 
-    for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-        expect(t, &p, requests[i].body, requests[i].status, requests[i].code, requests[i].field);
-    parse(&p, "{\n  'language': 'c',\n  'source': x\n}", &s, &e);
+    jt_expect_cases(t, &p, requests, sizeof(requests) / sizeof(requests[0]), DESC_WIDTH);
+    jt_parse(&p, "{\n  'language': 'c',\n  'source': x\n}", &s, &e);
     tap_ok(t, e.status == 400 && strstr(e.message, "line 3, column "), "position in message: %s",
            e.message);
     tap_ok(t, job_spec_parse(NULL, 0, &p, &s, &e) == -EINVAL && strcmp(e.code, "invalid_json") == 0,
@@ -375,7 +314,7 @@ static void test_errors(struct tap *t)
     job_spec_free(&s);
     p.resolve_language = NULL;
     p.queue_exists = NULL;
-    if (tap_ok(t, parse(&p, "{'language': 'cobol', 'source': 'x', 'queue': 'any'}", &s, &e) == 0,
+    if (tap_ok(t, jt_parse(&p, "{'language': 'cobol', 'source': 'x', 'queue': 'any'}", &s, &e) == 0,
                "without callbacks, any well-formed language and queue"))
         tap_ok(t, strcmp(s.language, "cobol") == 0 && strcmp(s.queue, "any") == 0,
                "taken as given");
@@ -403,21 +342,10 @@ static void test_limits(struct tap *t)
         expect(t, &p, body, 422, "limit_too_high", field);
     }
     p.maximum.pids = 0;
-    if (tap_ok(t, parse(&p, CX "'limits': {'pids': 1000000}}", &s, &e) == 0,
+    if (tap_ok(t, jt_parse(&p, CX "'limits': {'pids': 1000000}}", &s, &e) == 0,
                "a maximum of 0 means no maximum for that key"))
         tap_ok(t, s.limits.pids == 1000000, "value kept");
     job_spec_free(&s);
-}
-
-static char *repeat(const char *head, char c, size_t n, const char *tail)
-{
-    size_t h = strlen(head), tl = strlen(tail);
-    char *b = malloc(h + n + tl + 1);
-
-    memcpy(b, head, h);
-    memset(b + h, c, n);
-    memcpy(b + h + n, tail, tl + 1);
-    return b;
 }
 
 /* body = head + n times c + tail (no ' conversion); asserts status/field, 0 for success. */
@@ -425,7 +353,7 @@ static void expect_sized(struct tap *t, const struct job_policy *p, const char *
                          size_t n, const char *tail, int status, const char *field,
                          const char *what)
 {
-    char *body = repeat(head, c, n, tail);
+    char *body = jt_repeat(head, c, n, tail);
     struct job_spec s;
     struct api_error e;
     int r = job_spec_parse(body, strlen(body), p, &s, &e);
@@ -492,11 +420,11 @@ static void test_huge_and_deep(struct tap *t)
     p.max_metadata_bytes = 0;
     expect_sized(t, &p, SRC "\",\"metadata\":", '[', 100000, "", 400, "",
                  "100000-deep nesting is invalid JSON, no crash");
-    c = repeat("", ']', 2000, "}");
-    body = repeat(SRC "\",\"metadata\":", '[', 2000, c);
+    c = jt_repeat("", ']', 2000, "}");
+    body = jt_repeat(SRC "\",\"metadata\":", '[', 2000, c);
     free(c);
     if (tap_ok(t, job_spec_parse(body, strlen(body), &p, &s, &e) == 0, "2000-deep metadata"))
-        tap_ok(t, round_trip(&s), "2000-deep metadata round trip");
+        tap_ok(t, jt_round_trip(&s, spec_equal), "2000-deep metadata round trip");
     job_spec_free(&s);
     free(body);
     p.max_files = 0;
@@ -513,44 +441,28 @@ static void test_huge_and_deep(struct tap *t)
     free(body);
 }
 
-/* Merges the object sq into dst. */
-static void merge(json_t *dst, const char *sq)
-{
-    char *text = dq(sq);
-    json_t *patch = json_loads(text, 0, NULL);
-
-    json_object_update(dst, patch);
-    json_decref(patch);
-    free(text);
-}
-
 /* A valid canonical job with `top` merged into it, `file0` merged into files[0] and the key
  * `drop` removed; field NULL: expect success, else a 400 naming field. */
 static void expect_canon_err(struct tap *t, const char *top, const char *file0, const char *drop,
                              const char *field)
 {
-    char *text = dq("{'version': 1, 'language': 'c', 'files': [{'name': 'a', 'data': 'eA=='},"
-                    " {'name': 'b', 'data': ''}], 'args': [], 'limits': {}, 'queue': 'q',"
-                    " 'priority': 5}");
-    json_t *j = json_loads(text, 0, NULL);
+    json_t *j = jt_patched("{'version': 1, 'language': 'c', 'files': [{'name': 'a', 'data':"
+                           " 'eA=='}, {'name': 'b', 'data': ''}], 'args': [], 'limits': {},"
+                           " 'queue': 'q', 'priority': 5}",
+                           top, "files", file0);
     struct job_spec s;
     struct api_error e;
     int r, ok;
 
-    if (top)
-        merge(j, top);
-    if (file0)
-        merge(json_array_get(json_object_get(j, "files"), 0), file0);
     if (drop)
         json_object_del(j, drop);
     r = job_spec_from_json(j, &s, &e);
-    ok = field ? r == -EINVAL && e.status == 400 && strcmp(e.field, field) == 0 && is_zero(&s)
+    ok = field ? r == -EINVAL && e.status == 400 && strcmp(e.field, field) == 0 && jt_is_zero(&s)
                : r == 0 && s.nfiles == 2 && s.files[0].len == 1 && s.files[0].data[0] == 'x';
     if (!tap_ok(t, ok, "canonical: %s", field ? field : "the valid form is read"))
         tap_diag("r=%d %s \"%s\": %s", r, e.code, e.field, e.message);
     job_spec_free(&s);
     json_decref(j);
-    free(text);
 }
 
 static void test_from_json(struct tap *t)
@@ -575,7 +487,7 @@ static void test_from_json(struct tap *t)
     expect_canon_err(t, NULL, "{'name': 'b'}", NULL, "files[1].name");
     expect_canon_err(t, NULL, "{'name': null}", NULL, "files[0].name");
     expect_canon_err(t, NULL, "{'content': 'x'}", NULL, "files[0].content");
-    tap_ok(t, job_spec_from_json(arr, &s, &e) == -EINVAL && e.status == 400 && is_zero(&s),
+    tap_ok(t, job_spec_from_json(arr, &s, &e) == -EINVAL && e.status == 400 && jt_is_zero(&s),
            "canonical: an array is rejected");
     json_decref(arr);
 }
@@ -589,14 +501,14 @@ static void test_error_json(struct tap *t)
     json_t *j, *want;
     char *text;
 
-    parse(&p, CF FA ", " FA "]}", &s, &e);
+    jt_parse(&p, CF FA ", " FA "]}", &s, &e);
     j = api_error_to_json(&e);
     want = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", e.message,
                      "field", "files[1].name");
     tap_ok(t, j && json_equal(j, want), "error JSON: code, message, field");
     json_decref(want);
     json_decref(j);
-    parse(&p, "{", &s, &e);
+    jt_parse(&p, "{", &s, &e);
     j = api_error_to_json(&e);
     want = json_pack("{s:{s:s, s:s}}", "error", "code", "invalid_json", "message", e.message);
     tap_ok(t, j && json_equal(j, want), "error JSON: an empty field is left out");
@@ -608,7 +520,7 @@ static void test_error_json(struct tap *t)
         strcat(name, "\xc3\xa9");
     snprintf(body, sizeof(body),
              CF "{'name': '%s', 'content': ''}, {'name': '%s', 'content': ''}]}", name, name);
-    parse(&p, body, &s, &e);
+    jt_parse(&p, body, &s, &e);
     j = api_error_to_json(&e);
     text = json_dumps(j, 0);
     tap_ok(t, strlen(e.message) == 255 && text && strstr(text, "used twice") == NULL,
@@ -625,15 +537,15 @@ static void test_graded(struct tap *t)
     struct api_error e;
 
     if (tap_ok(t,
-               parse(&p,
-                     CX "'tests': [{'stdin': '1', 'expected_output': '1\\n', 'points': 0.5,"
-                        " 'group': 'g'}, {'name': 'b', 'stdin': {'content': 'AA==', 'encoding':"
-                        " 'base64'}, 'expected_output': ''}], 'checker': {'type': 'custom',"
-                        " 'language': 'py', 'source': 's'}, 'grading': {'stop_on_failure':"
-                        " true}, 'metadata': 1}",
-                     &s, &e) == 0,
+               jt_parse(&p,
+                        CX "'tests': [{'stdin': '1', 'expected_output': '1\\n', 'points': 0.5,"
+                           " 'group': 'g'}, {'name': 'b', 'stdin': {'content': 'AA==', 'encoding':"
+                           " 'base64'}, 'expected_output': ''}], 'checker': {'type': 'custom',"
+                           " 'language': 'py', 'source': 's'}, 'grading': {'stop_on_failure':"
+                           " true}, 'metadata': 1}",
+                        &s, &e) == 0,
                "graded job accepted: %s", e.message))
-        tap_ok(t, round_trip(&s) && s.ntests == 2 && s.tests[1].stdin_len == 1,
+        tap_ok(t, jt_round_trip(&s, spec_equal) && s.ntests == 2 && s.tests[1].stdin_len == 1,
                "graded job round trip, every field equal");
     job_spec_free(&s);
     expect(t, &p, CX "'stdin': 'x', 'tests': [{'expected_output': ''}]}", INVALID, "stdin");

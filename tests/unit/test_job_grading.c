@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of common/job's batch grading fields: "tests", "checker", "grading" in the
  * request and in the canonical JSON (test_job.c covers the rest of the job). Request bodies
- * are written with ' for " (see dq()). */
+ * are written with ' for " (see jt_dq() in job_test_util.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "job.h"
+#include "job_test_util.h"
 #include "tap.h"
 
 static const char *resolve(void *ctx, const char *name)
@@ -27,91 +28,35 @@ static struct job_policy policy(void)
     return p;
 }
 
-static char *dq(const char *s)
-{
-    char *d = strdup(s), *c;
-
-    for (c = d; *c; c++)
-        if (*c == '\'')
-            *c = '"';
-    return d;
-}
-
-static int parse(const struct job_policy *p, const char *sq, struct job_spec *s,
-                 struct api_error *e)
-{
-    char *body = dq(sq);
-    int r = job_spec_parse(body, strlen(body), p, s, e);
-
-    free(body);
-    return r;
-}
-
-static int is_zero(const struct job_spec *s)
-{
-    static const struct job_spec zero;
-
-    return memcmp(s, &zero, sizeof(zero)) == 0;
-}
-
-/* Acceptance (status 0) or a rejection with this status, code and field. */
-static void expect(struct tap *t, const struct job_policy *p, const char *sq, int status,
-                   const char *code, const char *field)
-{
-    struct job_spec s;
-    struct api_error e;
-    int r = parse(p, sq, &s, &e);
-    int ok = r == -EINVAL && e.status == status && e.code && strcmp(e.code, code) == 0 &&
-             strcmp(e.field, field) == 0 && is_zero(&s) && e.message[0];
-
-    if (!tap_ok(t, status ? ok : r == 0, "%d %s \"%s\" for %.70s", status, code, field, sq))
-        tap_diag("got r=%d %d %s \"%s\": %s", r, e.status, e.code ? e.code : "-", e.field,
-                 e.message);
-    if (r == 0)
-        job_spec_free(&s);
-}
-
 static int bytes_are(const unsigned char *d, size_t n, const char *want, size_t wn)
 {
     return d && n == wn && memcmp(d, want, n) == 0;
 }
 
-/* to_json -> text -> from_json -> to_json again: both JSON documents are equal, and the
- * graded parts of the spec read back match. */
-static int round_trip(const struct job_spec *s)
+/* A graded spec's round trip (a jt_same_fn): to_json of the spec read back equals j, and its
+ * graded parts match. */
+static int graded_same(const struct job_spec *s, const struct job_spec *r, const json_t *j)
 {
-    json_t *j = job_spec_to_json(s), *back, *again = NULL;
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    struct job_spec r;
-    struct api_error e;
-    int ok = 0;
+    json_t *again = job_spec_to_json(r);
+    int ok = again && json_equal(j, again) && r->ntests == s->ntests &&
+             r->checker.opts.kind == s->checker.opts.kind &&
+             r->checker.opts.abs_tol == s->checker.opts.abs_tol &&
+             r->grading.scoring == s->grading.scoring &&
+             r->grading.stop_on_failure == s->grading.stop_on_failure;
 
-    back = text ? json_loads(text, JSON_ALLOW_NUL, NULL) : NULL;
-    if (back && job_spec_from_json(back, &r, &e) == 0) {
-        again = job_spec_to_json(&r);
-        ok = again && json_equal(j, again) && r.ntests == s->ntests &&
-             r.checker.opts.kind == s->checker.opts.kind &&
-             r.checker.opts.abs_tol == s->checker.opts.abs_tol &&
-             r.grading.scoring == s->grading.scoring &&
-             r.grading.stop_on_failure == s->grading.stop_on_failure;
-        for (size_t i = 0; ok && i < s->ntests; i++)
-            ok = strcmp(r.tests[i].name, s->tests[i].name) == 0 &&
-                 r.tests[i].points == s->tests[i].points &&
-                 bytes_are(r.tests[i].expected, r.tests[i].expected_len,
-                           (const char *)s->tests[i].expected, s->tests[i].expected_len) &&
-                 bytes_are(r.tests[i].stdin_data, r.tests[i].stdin_len,
-                           (const char *)s->tests[i].stdin_data, s->tests[i].stdin_len);
-        job_spec_free(&r);
-    } else if (back) {
-        tap_diag("from_json: %s \"%s\": %s", e.code, e.field, e.message);
-    }
+    for (size_t i = 0; ok && i < s->ntests; i++)
+        ok = strcmp(r->tests[i].name, s->tests[i].name) == 0 &&
+             r->tests[i].points == s->tests[i].points &&
+             bytes_are(r->tests[i].expected, r->tests[i].expected_len,
+                       (const char *)s->tests[i].expected, s->tests[i].expected_len) &&
+             bytes_are(r->tests[i].stdin_data, r->tests[i].stdin_len,
+                       (const char *)s->tests[i].stdin_data, s->tests[i].stdin_len);
     json_decref(again);
-    json_decref(back);
-    free(text);
-    json_decref(j);
     return ok;
 }
 
+/* How much of a request body an assertion's name shows. */
+#define DESC_WIDTH 70
 #define JOB "{'language': 'c', 'source': 'x', "
 #define T1 "'tests': [{'expected_output': '1'}]"
 
@@ -123,15 +68,16 @@ static void test_full(struct tap *t)
     json_t *j;
     int r;
 
-    r = parse(&p,
-              JOB "'tests': [{'name': 'small', 'stdin': '1 2\\n', 'expected_output': '3\\n',"
-                  " 'points': 2.5, 'group': 'easy'},"
-                  " {'stdin': {'content': 'AP8A', 'encoding': 'base64'},"
-                  " 'expected_output': {'content': 'a\\u0000b'}, 'group': 'easy'},"
-                  " {'expected_output': {'content': 'eA==', 'encoding': 'base64'}, 'points': 7}],"
-                  " 'checker': {'type': 'float', 'abs': 0.001},"
-                  " 'grading': {'stop_on_failure': true, 'scoring': 'groups_min'}}",
-              &s, &e);
+    r = jt_parse(&p,
+                 JOB "'tests': [{'name': 'small', 'stdin': '1 2\\n', 'expected_output': '3\\n',"
+                     " 'points': 2.5, 'group': 'easy'},"
+                     " {'stdin': {'content': 'AP8A', 'encoding': 'base64'},"
+                     " 'expected_output': {'content': 'a\\u0000b'}, 'group': 'easy'},"
+                     " {'expected_output': {'content': 'eA==', 'encoding': 'base64'},"
+                     " 'points': 7}],"
+                     " 'checker': {'type': 'float', 'abs': 0.001},"
+                     " 'grading': {'stop_on_failure': true, 'scoring': 'groups_min'}}",
+                 &s, &e);
     if (!tap_ok(t, r == 0, "graded job accepted: %s", e.message))
         return;
     tap_ok(t,
@@ -169,9 +115,9 @@ static void test_full(struct tap *t)
                       "groups_min") == 0,
            "canonical: base64 test data, group only when set, both tolerances, grading");
     json_decref(j);
-    tap_ok(t, round_trip(&s), "graded job round trip");
+    tap_ok(t, jt_round_trip(&s, graded_same), "graded job round trip");
     job_spec_free(&s);
-    tap_ok(t, is_zero(&s), "job_spec_free zeroes a graded spec");
+    tap_ok(t, jt_is_zero(&s), "job_spec_free zeroes a graded spec");
 }
 
 static void test_defaults(struct tap *t)
@@ -181,7 +127,7 @@ static void test_defaults(struct tap *t)
     struct api_error e;
     json_t *j;
 
-    if (tap_ok(t, parse(&p, JOB T1 "}", &s, &e) == 0, "minimal graded job")) {
+    if (tap_ok(t, jt_parse(&p, JOB T1 "}", &s, &e) == 0, "minimal graded job")) {
         tap_ok(t,
                s.ntests == 1 && strcmp(s.tests[0].name, "1") == 0 && s.tests[0].points == 1 &&
                    !s.tests[0].group && s.tests[0].stdin_len == 0 && s.tests[0].stdin_data &&
@@ -194,37 +140,37 @@ static void test_defaults(struct tap *t)
                    json_is_false(json_object_get(json_object_get(j, "grading"), "stop_on_failure")),
                "canonical: {\"type\": \"lines\"}, stop_on_failure false");
         json_decref(j);
-        tap_ok(t, round_trip(&s), "minimal graded job round trip");
+        tap_ok(t, jt_round_trip(&s, graded_same), "minimal graded job round trip");
         job_spec_free(&s);
     }
-    if (tap_ok(t, parse(&p, JOB T1 ", 'checker': 'float'}", &s, &e) == 0, "checker 'float'"))
+    if (tap_ok(t, jt_parse(&p, JOB T1 ", 'checker': 'float'}", &s, &e) == 0, "checker 'float'"))
         tap_ok(t,
                s.checker.opts.abs_tol == CHECKER_DEFAULT_ABS &&
                    s.checker.opts.rel_tol == CHECKER_DEFAULT_REL,
                "float without tolerances: both 1e-6");
     job_spec_free(&s);
-    if (tap_ok(t, parse(&p, JOB T1 ", 'checker': {'type': 'float', 'rel': 0}}", &s, &e) == 0,
+    if (tap_ok(t, jt_parse(&p, JOB T1 ", 'checker': {'type': 'float', 'rel': 0}}", &s, &e) == 0,
                "float with rel 0 only"))
         tap_ok(t, s.checker.opts.abs_tol == 0 && s.checker.opts.rel_tol == 0,
                "one tolerance given: the other is 0");
     job_spec_free(&s);
-    if (tap_ok(t, parse(&p, JOB T1 ", 'checker': 'exact', 'grading': {}}", &s, &e) == 0,
+    if (tap_ok(t, jt_parse(&p, JOB T1 ", 'checker': 'exact', 'grading': {}}", &s, &e) == 0,
                "'exact' and an empty grading object"))
         tap_ok(t, s.checker.opts.kind == CHECKER_EXACT && s.grading.scoring == GRADE_SCORING_SUM,
                "exact; grading defaults");
     job_spec_free(&s);
     if (tap_ok(t,
-               parse(&p,
-                     JOB "'tests': [{'stdin': '5'}, {}], 'checker': {'type': 'custom',"
-                         " 'language': 'py', 'source': 'import sys\\u0000'}}",
-                     &s, &e) == 0,
+               jt_parse(&p,
+                        JOB "'tests': [{'stdin': '5'}, {}], 'checker': {'type': 'custom',"
+                            " 'language': 'py', 'source': 'import sys\\u0000'}}",
+                        &s, &e) == 0,
                "custom checker: expected_output may be left out")) {
         tap_ok(t,
                s.checker.opts.kind == CHECKER_CUSTOM && strcmp(s.checker.language, "python") == 0 &&
                    bytes_are(s.checker.source, s.checker.source_len, "import sys\0", 11) &&
                    s.tests[1].expected_len == 0 && s.tests[1].expected,
                "checker language resolved (py -> python), source with NUL kept");
-        tap_ok(t, round_trip(&s), "custom checker round trip");
+        tap_ok(t, jt_round_trip(&s, graded_same), "custom checker round trip");
     }
     job_spec_free(&s);
 }
@@ -232,12 +178,7 @@ static void test_defaults(struct tap *t)
 #define INVALID 400, "invalid_field"
 #define BIG 413, "payload_too_large"
 
-static const struct {
-    const char *body;
-    int status;
-    const char *code;
-    const char *field;
-} requests[] = {
+static const struct jt_case requests[] = {
     {JOB "'stdin': '', " T1 "}", INVALID, "stdin"},
     {JOB "'checker': 'exact'}", INVALID, "checker"},
     {JOB "'grading': {}}", INVALID, "grading"},
@@ -309,35 +250,22 @@ static const struct {
     {JOB "'tests': [{}, {}, {}, {}, {}]}", BIG, "tests"},
 };
 
-static char *repeat(const char *head, char c, size_t n, const char *tail)
-{
-    size_t h = strlen(head), tl = strlen(tail);
-    char *b = malloc(h + n + tl + 1);
-
-    memcpy(b, head, h);
-    memset(b + h, c, n);
-    memcpy(b + h + n, tail, tl + 1);
-    return b;
-}
-
 /* head + n times c + tail, ' turned into "; 0 for acceptance. */
 static void expect_sized(struct tap *t, const char *head, char c, size_t n, const char *tail,
                          int status, const char *field)
 {
     struct job_policy p = policy();
-    char *body = repeat(head, c, n, tail);
+    char *body = jt_repeat(head, c, n, tail);
 
-    expect(t, &p, body, status, status ? "payload_too_large" : "", field);
+    jt_expect(t, &p, body, status, status ? "payload_too_large" : "", field, DESC_WIDTH);
     free(body);
 }
 
 static void test_errors(struct tap *t)
 {
     struct job_policy p = policy();
-    size_t i;
 
-    for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-        expect(t, &p, requests[i].body, requests[i].status, requests[i].code, requests[i].field);
+    jt_expect_cases(t, &p, requests, sizeof(requests) / sizeof(requests[0]), DESC_WIDTH);
     /* max_stdin_bytes 50 holds for each test's stdin and expected output on its own */
     expect_sized(t, JOB "'tests': [{'expected_output': '', 'stdin': '", 's', 50, "'}]}", 0, "");
     expect_sized(t, JOB "'tests': [{'expected_output': '', 'stdin': '", 's', 51, "'}]}", 413,
@@ -350,21 +278,21 @@ static void test_errors(struct tap *t)
     expect_sized(t, JOB "'tests': [{'expected_output': {'encoding': 'base64', 'content': '", '!',
                  68, "'}}]}", 413, "tests[0].expected_output");
     /* 50 bytes each in 4 tests: the limit is per test, not a sum */
-    expect(t, &p,
-           JOB "'tests': [{'stdin': '01234567890123456789012345678901234567890123456789'},"
-               " {'stdin': '01234567890123456789012345678901234567890123456789'}, {}, {}],"
-               " 'checker': {'type': 'custom', 'language': 'c', 'source': ''}}",
-           0, "", "");
+    jt_expect(t, &p,
+              JOB "'tests': [{'stdin': '01234567890123456789012345678901234567890123456789'},"
+                  " {'stdin': '01234567890123456789012345678901234567890123456789'}, {}, {}],"
+                  " 'checker': {'type': 'custom', 'language': 'c', 'source': ''}}",
+              0, "", "", DESC_WIDTH);
     /* the checker's source has max_source_bytes (100) of its own */
     expect_sized(t, JOB T1 ", 'checker': {'type': 'custom', 'language': 'c', 'source': '", 'x', 100,
                  "'}}", 0, "");
     expect_sized(t, JOB T1 ", 'checker': {'type': 'custom', 'language': 'c', 'source': '", 'x', 101,
                  "'}}", 413, "checker.source");
     p.max_tests = 0;
-    expect(t, &p,
-           JOB "'tests': [{}, {}, {}, {}, {}, {}], 'checker': {'type': 'custom', "
-               "'language': 'c', 'source': ''}}",
-           0, "", "");
+    jt_expect(t, &p,
+              JOB "'tests': [{}, {}, {}, {}, {}, {}], 'checker': {'type': 'custom', "
+                  "'language': 'c', 'source': ''}}",
+              0, "", "", DESC_WIDTH);
 }
 
 /* A valid canonical graded job with `top` merged into it, `test0` merged into tests[0] and
@@ -373,31 +301,19 @@ static void test_errors(struct tap *t)
 static void expect_canon(struct tap *t, const char *top, const char *test0, const char *drop,
                          const char *field)
 {
-    char *text = dq("{'version': 1, 'language': 'c', 'files': [{'name': 'a', 'data': 'eA=='}],"
-                    " 'args': [], 'limits': {}, 'queue': 'q', 'priority': 5,"
-                    " 'tests': [{'name': 't', 'stdin': 'eA==', 'expected_output': '', "
-                    "'points': 1.5, 'group': 'g'}],"
-                    " 'checker': {'type': 'float', 'abs': 0.5, 'rel': 0},"
-                    " 'grading': {'stop_on_failure': false, 'scoring': 'sum'}}");
-    json_t *j = json_loads(text, 0, NULL), *patch, *in = j;
+    json_t *j = jt_patched("{'version': 1, 'language': 'c', 'files': [{'name': 'a', 'data':"
+                           " 'eA=='}], 'args': [], 'limits': {}, 'queue': 'q', 'priority': 5,"
+                           " 'tests': [{'name': 't', 'stdin': 'eA==', 'expected_output': '', "
+                           "'points': 1.5, 'group': 'g'}],"
+                           " 'checker': {'type': 'float', 'abs': 0.5, 'rel': 0},"
+                           " 'grading': {'stop_on_failure': false, 'scoring': 'sum'}}",
+                           top, "tests", test0);
+    json_t *in = j;
     struct job_spec s;
     struct api_error e;
     const char *dot = drop ? strchr(drop, '.') : NULL;
     int r, ok;
 
-    free(text);
-    if (top) {
-        patch = json_loads((text = dq(top)), 0, NULL);
-        json_object_update(j, patch);
-        json_decref(patch);
-        free(text);
-    }
-    if (test0) {
-        patch = json_loads((text = dq(test0)), 0, NULL);
-        json_object_update(json_array_get(json_object_get(j, "tests"), 0), patch);
-        json_decref(patch);
-        free(text);
-    }
     if (dot && strncmp(drop, "tests.", 6) == 0)
         in = json_array_get(json_object_get(j, "tests"), 0);
     else if (dot)
@@ -405,7 +321,7 @@ static void expect_canon(struct tap *t, const char *top, const char *test0, cons
     if (drop)
         json_object_del(in, dot ? dot + 1 : drop);
     r = job_spec_from_json(j, &s, &e);
-    ok = field ? r == -EINVAL && e.status == 400 && strcmp(e.field, field) == 0 && is_zero(&s)
+    ok = field ? r == -EINVAL && e.status == 400 && strcmp(e.field, field) == 0 && jt_is_zero(&s)
                : r == 0 && s.ntests == 1 && s.tests[0].points == 1.5 &&
                      (drop ? !s.tests[0].group : strcmp(s.tests[0].group, "g") == 0) &&
                      s.checker.opts.abs_tol == 0.5;
