@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* runq_grade: see runq_grade.h. A submission goes through three states: read (local checks
- * passed), waiting (its job was accepted: long polls until it has finished) and done (its
- * report row is final). Polls run at most MAX_POLLS at a time; the earliest submissions are
- * polled first, as the fleet takes jobs in that order. */
+/* runq_grade: see runq_grade.h. A submission goes through four states: read (local checks
+ * passed), queued (its job is in the batch), waiting (the batch says its job finished: its
+ * full result is to be fetched) and done (its report row is final). The batch is followed by
+ * polling its summary; the results are then fetched at most MAX_POLLS at a time, the
+ * earliest submissions first. */
 #include "runq_grade.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +25,14 @@
 #include "runq_plan.h"
 #include "runq_report.h"
 
-#define MAX_POLLS 16     /* long polls in flight at once */
-#define WAIT_LONG_S 25   /* ?wait= while every waiting job has its poll */
-#define WAIT_SHORT_S 2   /* ?wait= while some wait for a poll: cycle through them */
-#define TICK_MS 200      /* progress redraw and retry granularity */
+#define MAX_POLLS 16     /* result fetches in flight at once */
+#define FETCH_WAIT_S 2   /* ?wait= of a fetch, should a job not have finished after all */
+#define POLL_MS 300      /* between two looks at the batch: a live bar, a light load */
+#define TICK_MS 200      /* the fetch loop's granularity (its retries 1 s apart) */
 #define BUSY_RETRIES 60  /* 503s in a row (1 s apart) for one request */
 #define BROKEN_RETRIES 3 /* requests in a row that got no answer */
 
-enum state { S_READ, S_WAITING, S_DONE };
+enum state { S_READ, S_QUEUED, S_WAITING, S_DONE };
 
 struct sub {
     char *path;
@@ -57,6 +59,14 @@ struct grade {
     struct sub *subs;
     struct runq_report_sub *rows;
     size_t nsubs, done;
+    char *batch_id; /* once accepted */
+    char **ids;     /* each submission's job: the rows' job_id */
+    struct runq_plan_batch_job *summary;
+    /* SIGINT (Ctrl-C) and SIGTERM while the batch runs: blocked, and looked for between
+     * polls (sigtimedwait is the pause), so that the batch is cancelled before the process
+     * dies of the signal; no handler, no global flag. Signals ignored are left alone. */
+    sigset_t sigs, old_mask;
+    int sig; /* the signal that came; 0 none */
     double t0;
     int tty, width;
 };
@@ -208,28 +218,36 @@ static int load_submissions(struct grade *g)
 
 /*** Progress ***/
 
-static void progress(struct grade *g, const char *label, size_t done, size_t last)
+/* Submission i has just finished (verdict NULL: not graded): its line on a non-terminal, the
+ * bar redrawn on a terminal. g->done is the batch's count of finished jobs (or of rows that
+ * failed without one); the bar is also redrawn after each poll, for its rate and ETA. */
+static void progress(struct grade *g, size_t i, const char *verdict, double score, double max)
 {
     char line[512];
+    double t = now_s() - g->t0;
 
     if (g->tty) {
-        runq_report_progress_bar(line, sizeof(line), label, done, g->nsubs, now_s() - g->t0,
-                                 g->width);
+        runq_report_progress_bar(line, sizeof(line), "graded", g->done, g->nsubs, t, g->width);
         fprintf(stderr, "\r%s\033[K", line); /* \033[K: clear what a longer line left */
-    } else if (last < g->nsubs) {
-        const struct runq_report_sub *r = &g->rows[last];
-        runq_report_progress_line(line, sizeof(line), done, g->nsubs, now_s() - g->t0, r->name,
-                                  r->verdict, r->score, r->max_score);
+    } else {
+        runq_report_progress_line(line, sizeof(line), g->done, g->nsubs, t, g->rows[i].name,
+                                  verdict, score, max);
         fprintf(stderr, "runq: %s\n", line);
     }
     fflush(stderr);
 }
 
+/* The row of i is final. It counts (and shows) once: when the batch said its job finished,
+ * or now for a row that never got that far. */
 static void finish_sub(struct grade *g, size_t i)
 {
+    int counted = g->subs[i].state == S_WAITING;
+
     g->subs[i].state = S_DONE;
-    g->done++;
-    progress(g, "graded", g->done, i);
+    if (!counted) {
+        g->done++;
+        progress(g, i, g->rows[i].verdict, g->rows[i].score, g->rows[i].max_score);
+    }
 }
 
 /* The row of i could not be graded. */
@@ -248,86 +266,177 @@ static void sub_error(struct grade *g, size_t i, enum runq_exit code, const char
     finish_sub(g, i);
 }
 
-/*** Submitting ***/
+/* Every row still in state st could not be graded. */
+static void subs_error(struct grade *g, enum state st, enum runq_exit code, const char *what,
+                       const struct runq_http_resp *r)
+{
+    size_t i;
 
-/* POSTs one graded job body; the job id into the row. Returns 0 when accepted, 1 when the
- * run should stop submitting (no answer: the dispatcher is away), else -1 (row failed). */
-static int post_job(struct grade *g, size_t i, const char *body)
+    for (i = 0; i < g->nsubs; i++)
+        if (g->subs[i].state == st)
+            sub_error(g, i, code, what, r);
+}
+
+/*** Signals ***/
+
+static void stop_watch(struct grade *g)
+{
+    static const int sigs[] = {SIGINT, SIGTERM};
+    struct sigaction sa;
+    size_t i;
+
+    sigemptyset(&g->sigs);
+    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+            sigaddset(&g->sigs, sigs[i]);
+    sigprocmask(SIG_BLOCK, &g->sigs, &g->old_mask);
+}
+
+/* Pauses up to ms (0: only looks); 1 when a signal came (in g->sig). */
+static int stop_wait(struct grade *g, long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (!g->sig && (g->sig = sigtimedwait(&g->sigs, NULL, &ts)) < 0 && errno == EINTR)
+        g->sig = 0;
+    g->sig = g->sig > 0 ? g->sig : 0; /* -1: the time ran out */
+    return g->sig != 0;
+}
+
+/* The old mask back. A signal that came is then delivered with its default action: the
+ * process ends as it would have without us (its exit status says which signal). */
+static void stop_end(struct grade *g)
+{
+    if (g->sig) {
+        signal(g->sig, SIG_DFL);
+        raise(g->sig); /* pending while blocked, delivered by the sigprocmask below */
+    }
+    sigprocmask(SIG_SETMASK, &g->old_mask, NULL);
+}
+
+/*** The batch ***/
+
+/* THE place where submissions become jobs: one POST /v1/batches, the tests in it once.
+ * Leaves every submission S_QUEUED with its job id in its row and g->batch_id set, or every
+ * one done with the error. Returns RUNQ_EXIT_OK, or a usage error when no body could be
+ * made (nothing was sent then). */
+static int submit_batch(struct grade *g)
+{
+    struct runq_plan_grading gr = {
+        g->data,           g->ntests,      g->o->checker, g->checker_language,
+        g->checker_source, g->checker_len, g->o->scoring, g->o->stop_on_failure};
+    struct runq_plan_sub *subs = calloc(g->nsubs, sizeof(*subs));
+    struct runq_http_resp r;
+    char err[256], *body = NULL;
+    size_t i;
+    int rc = -ENOMEM, busy = 0;
+
+    g->ids = calloc(g->nsubs, sizeof(*g->ids));
+    g->summary = calloc(g->nsubs, sizeof(*g->summary));
+    for (i = 0; subs && i < g->nsubs; i++)
+        subs[i] = (struct runq_plan_sub){g->rows[i].name, g->subs[i].language, g->subs[i].source,
+                                         g->subs[i].source_len};
+    if (subs && g->ids && g->summary)
+        rc = runq_plan_batch_body(&gr, subs, g->nsubs, &body, err, sizeof(err));
+    free(subs);
+    if (rc < 0)
+        return rc == -ENOMEM ? usage("out of memory") : usage("%s", err);
+    /* a 503: the queue has no room for all of it yet, or Redis is away for a moment */
+    while ((runq_http_post(g->h, "/v1/batches", body, &r) == 0 && r.status == 503 &&
+            ++busy < BUSY_RETRIES && !stop_wait(g, 1000)))
+        runq_http_resp_free(&r);
+    free(body);
+    if (r.status < 200 || r.status >= 300) {
+        subs_error(g, S_READ, runq_job_http_exit(r.status), "POST /v1/batches", &r);
+    } else if ((rc = runq_plan_batch_accepted(r.body, r.len, g->nsubs, &g->batch_id, g->ids))) {
+        r.status = rc == -ENOMEM ? 0 : 502; /* an answer that is not the API's: bad gateway */
+        snprintf(r.error, sizeof(r.error), "out of memory");
+        subs_error(g, S_READ, RUNQ_EXIT_SERVER, "POST /v1/batches", &r);
+    } else {
+        for (i = 0; i < g->nsubs; i++) {
+            g->rows[i].job_id = g->ids[i]; /* the row owns it; g->ids lends it out */
+            g->subs[i].state = S_QUEUED;
+        }
+        fprintf(stderr, "runq: batch %s: grading %zu submission%s against %zu test%s\n",
+                g->batch_id, g->nsubs, g->nsubs == 1 ? "" : "s", g->ntests,
+                g->ntests == 1 ? "" : "s");
+    }
+    runq_http_resp_free(&r);
+    return RUNQ_EXIT_OK;
+}
+
+/* POST /v1/batches/{id}/cancel, why: what made us stop. Best effort, said either way. */
+static void cancel_batch(struct grade *g, const char *why)
 {
     struct runq_http_resp r;
-    json_t *a;
-    const char *id;
-    int busy = 0;
+    char path[256], what[320];
 
-    for (;;) {
-        if (runq_http_post(g->h, "/v1/jobs", body, &r) < 0) {
-            sub_error(g, i, RUNQ_EXIT_SERVER, "POST /v1/jobs", &r);
-            runq_http_resp_free(&r);
-            return 1;
-        }
-        if (r.status != 503 || ++busy >= BUSY_RETRIES)
-            break;
-        runq_http_resp_free(&r); /* queue full or Redis away for a moment */
-        runq_cmd_sleep_ms(1000);
-    }
-    a = r.status >= 200 && r.status < 300 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-    if ((id = json_string_value(json_object_get(a, "id"))) && (g->rows[i].job_id = strdup(id))) {
-        g->subs[i].state = S_WAITING;
-    } else {
-        if (r.status >= 200 && r.status < 300)
-            r.status = 502; /* an answer that is not the API's reads as a bad gateway */
-        sub_error(g, i, runq_job_http_exit(r.status), "POST /v1/jobs", &r);
-    }
-    json_decref(a);
+    snprintf(path, sizeof(path), "/v1/batches/%s/cancel", g->batch_id);
+    snprintf(what, sizeof(what), "%s: cancel batch %s", why, g->batch_id);
+    if (g->tty)
+        fputc('\n', stderr); /* below the bar */
+    if (runq_http_post(g->h, path, "", &r) == 0 && r.status == 200)
+        fprintf(stderr, "runq: %s: batch %s cancelled\n", why, g->batch_id);
+    else
+        runq_cmd_fail(what, &r);
     runq_http_resp_free(&r);
-    return g->subs[i].state == S_WAITING ? 0 : -1;
 }
 
-/* THE place where submissions become jobs: one graded job per submission, its tests in the
- * body (POST /v1/jobs). A batch endpoint (POST /v1/batches) would replace this function
- * alone: it has to leave each accepted submission S_WAITING with its job id in its row,
- * and every other one done with an error. */
-static void submit_all(struct grade *g)
+/* Follows the batch until each of its jobs finished (S_WAITING), a signal came (the batch
+ * is cancelled), or the batch cannot be followed (the rows still queued fail; the batch is
+ * cancelled if it still exists, so that the fleet stops working for nobody). */
+static void follow_batch(struct grade *g)
 {
-    struct runq_plan_job job = {
-        .tests = g->data,
-        .ntests = g->ntests,
-        .checker = g->checker_source ? NULL : g->o->checker,
-        .checker_language = g->checker_language,
-        .checker_source = g->checker_source,
-        .checker_len = g->checker_len,
-        .scoring = g->o->scoring,
-        .stop_on_failure = g->o->stop_on_failure,
-    };
-    char err[256], *body;
-    size_t i, k;
-    int rc, stop = 0;
+    struct runq_http_resp r;
+    char what[256], *path = what + 4; /* "GET " path */
+    size_t i;
+    int busy = 0, broken = 0, rc;
+    json_t *a;
 
-    for (i = 0; i < g->nsubs && !stop; i++) {
-        job.language = g->subs[i].language;
-        job.source = g->subs[i].source;
-        job.source_len = g->subs[i].source_len;
-        if ((rc = runq_plan_graded_body(&job, &body, err, sizeof(err))) < 0) {
-            struct runq_http_resp none = {0};
-            snprintf(none.error, sizeof(none.error), "%s", err);
-            sub_error(g, i, RUNQ_EXIT_USAGE, g->subs[i].path, rc == -ENOMEM ? NULL : &none);
-            continue;
+    snprintf(what, sizeof(what), "GET /v1/batches/%s", g->batch_id);
+    while (g->done < g->nsubs) {
+        if (stop_wait(g, 0)) {
+            cancel_batch(g, g->sig == SIGINT ? "interrupted" : "terminated");
+            return;
         }
-        stop = post_job(g, i, body) == 1;
-        free(body);
-        if (g->tty)
-            progress(g, "submitted", i + 1, g->nsubs);
-    }
-    for (k = i; k < g->nsubs; k++) { /* left unsent after the dispatcher went away */
-        struct runq_http_resp none = {0};
-        snprintf(none.error, sizeof(none.error), "not submitted: the dispatcher did not answer");
-        sub_error(g, k, RUNQ_EXIT_SERVER, "POST /v1/jobs", &none);
+        if (runq_http_get(g->h, path, 0, &r) < 0 || r.status == 503) {
+            int *n = r.status ? &busy : &broken;
+            if (++*n < (r.status ? BUSY_RETRIES : BROKEN_RETRIES)) {
+                runq_http_resp_free(&r);
+                stop_wait(g, 1000);
+                continue;
+            }
+        }
+        a = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+        rc = a ? runq_plan_batch_read(a, g->ids, g->nsubs, g->summary) : -EPROTO;
+        if (rc == 0) {
+            busy = broken = 0;
+        } else {
+            r.status = r.status == 200 ? 502 : r.status; /* not the API's answer: bad gateway */
+            if (r.status != 404)
+                cancel_batch(g, "the batch cannot be followed");
+            subs_error(g, S_QUEUED, runq_job_http_exit(r.status), what, &r);
+        }
+        for (i = 0; rc == 0 && i < g->nsubs; i++) {
+            const struct runq_plan_batch_job *j = &g->summary[i];
+            if (g->subs[i].state == S_QUEUED && j->finished) {
+                g->subs[i].state = S_WAITING;
+                g->done++;
+                progress(g, i, j->verdict, j->score, j->max_score);
+            }
+        }
+        if (rc == 0 && g->tty)
+            progress(g, 0, NULL, 0, 0);
+        json_decref(a);
+        runq_http_resp_free(&r);
+        if (g->done < g->nsubs)
+            stop_wait(g, POLL_MS);
     }
 }
 
-/*** Waiting ***/
+/*** Results ***/
 
-static void on_polled(void *arg, size_t i, struct runq_http_resp *r)
+static void on_fetched(void *arg, size_t i, struct runq_http_resp *r)
 {
     struct grade *g = arg;
     struct sub *s = &g->subs[i];
@@ -358,11 +467,13 @@ static void on_polled(void *arg, size_t i, struct runq_http_resp *r)
         if (runq_report_take_job(&g->rows[i], job) < 0)
             runq_report_set_error(&g->rows[i], RUNQ_EXIT_SERVER, "out of memory");
         finish_sub(g, i);
-    } /* else the wait ran out first: polled again on the next round */
+    } /* else the wait ran out first: fetched again on the next round */
     json_decref(job);
 }
 
-static int wait_all(struct grade *g, const char *url)
+/* Each finished job's full result (GET /v1/jobs/{id}): the per-test details of the reports,
+ * which the batch's summary does not hold. */
+static int fetch_all(struct grade *g, const char *url)
 {
     struct runq_http_multi *m;
     size_t i, waiting;
@@ -380,23 +491,20 @@ static int wait_all(struct grade *g, const char *url)
             break;
         for (i = 0; i < g->nsubs && runq_http_multi_pending(m) < MAX_POLLS; i++) {
             struct sub *s = &g->subs[i];
-            int w = waiting > MAX_POLLS ? WAIT_SHORT_S : WAIT_LONG_S;
             if (s->state != S_WAITING || s->polling || s->not_before > now)
                 continue;
-            snprintf(path, sizeof(path), "/v1/jobs/%s?wait=%d", g->rows[i].job_id, w);
-            if (runq_http_multi_get(m, path, (w + 15) * 1000L, i) < 0) {
+            snprintf(path, sizeof(path), "/v1/jobs/%s?wait=%d", g->rows[i].job_id, FETCH_WAIT_S);
+            if (runq_http_multi_get(m, path, (FETCH_WAIT_S + 15) * 1000L, i) < 0) {
                 sub_error(g, i, RUNQ_EXIT_SERVER, path, NULL);
                 continue;
             }
             s->polling = 1;
         }
-        if (runq_http_multi_run(m, TICK_MS, on_polled, g) < 0) {
-            fprintf(stderr, "runq: libcurl failed while waiting for the jobs\n");
+        if (runq_http_multi_run(m, TICK_MS, on_fetched, g) < 0) {
+            fprintf(stderr, "runq: libcurl failed while fetching the results\n");
             runq_http_multi_free(m);
             return -EIO;
         }
-        if (g->tty)
-            progress(g, "graded", g->done, g->nsubs);
     }
     runq_http_multi_free(m);
     return 0;
@@ -407,19 +515,16 @@ static int wait_all(struct grade *g, const char *url)
 static int write_report(const char *path, char *text)
 {
     char err[512];
-    int rc = RUNQ_EXIT_OK;
+    int rc = RUNQ_EXIT_USAGE;
 
-    if (!path) {
-        free(text);
-        return RUNQ_EXIT_OK;
-    }
-    if (!text) {
+    if (!path)
+        rc = RUNQ_EXIT_OK;
+    else if (!text)
         fprintf(stderr, "runq: %s: out of memory\n", path);
-        rc = RUNQ_EXIT_USAGE;
-    } else if (runq_io_write(path, text, err, sizeof(err)) < 0) {
+    else if (runq_io_write(path, text, err, sizeof(err)) < 0)
         fprintf(stderr, "runq: %s\n", err);
-        rc = RUNQ_EXIT_USAGE;
-    }
+    else
+        rc = RUNQ_EXIT_OK;
     free(text);
     return rc;
 }
@@ -458,6 +563,9 @@ static void grade_free(struct grade *g)
     free(g->bufs);
     free(g->data);
     free(g->checker_source);
+    free(g->batch_id);
+    free(g->ids); /* the strings are the rows' */
+    free(g->summary);
     runq_plan_free_tests(g->tests, g->ntests);
     runq_lang_free(&g->langs);
 }
@@ -474,12 +582,12 @@ int runq_grade_run(struct runq_http *h, const struct runq_opts *o, const char *u
         g.width = ws.ws_col - 50 < 50 ? ws.ws_col - 50 : 50;
     if ((rc = load_tests(&g)) == RUNQ_EXIT_OK && (rc = load_checker(&g)) == RUNQ_EXIT_OK &&
         (rc = load_submissions(&g)) == RUNQ_EXIT_OK) {
-        if (!g.tty)
-            fprintf(stderr, "runq: grading %zu submission%s against %zu test%s\n", g.nsubs,
-                    g.nsubs == 1 ? "" : "s", g.ntests, g.ntests == 1 ? "" : "s");
         g.t0 = now_s();
-        submit_all(&g);
-        if (wait_all(&g, url) < 0)
+        stop_watch(&g);
+        if ((rc = submit_batch(&g)) == RUNQ_EXIT_OK && g.batch_id)
+            follow_batch(&g);
+        stop_end(&g); /* after a signal, the process ends here */
+        if (rc == RUNQ_EXIT_OK && fetch_all(&g, url) < 0)
             rc = RUNQ_EXIT_SERVER;
         if (g.tty)
             fputs("\n", stderr);

@@ -2,11 +2,12 @@
 /* runq_grade: `runq grade`: every file of a directory graded against a directory of tests
  * on the fleet, all at once.
  * Does: check everything local first (tests paired and read, checker, each submission
- * readable and of a known language) so that a usage error costs no job; submit one graded
- * job per submission (submit_all: the one place that would become POST /v1/batches); wait
- * for all of them with concurrent long polls (libcurl multi, bounded); show progress on
- * stderr (a bar on a terminal, a line per submission elsewhere); print the table; write the
- * JSON, CSV and JUnit reports asked for.
+ * readable and of a known language) so that a usage error costs no job; submit them all as
+ * one batch (POST /v1/batches, the tests in it once); follow it by polling its summary,
+ * cancelling it on SIGINT or SIGTERM or when it cannot be followed; then fetch each job's
+ * full result (libcurl multi, bounded); show progress on stderr (a bar on a terminal, a
+ * line per submission elsewhere); print the table; write the JSON, CSV and JUnit reports
+ * asked for.
  * Must not: decide verdicts or format reports itself (the worker and runq_report do), give
  * up on a whole run for one submission's failure, or keep more than a bounded number of
  * requests in flight. */

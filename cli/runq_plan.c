@@ -223,58 +223,159 @@ static json_t *content(const char *data, size_t len)
     return s;
 }
 
-static json_t *checker_json(const struct runq_plan_job *j, char *err, size_t errlen, int *rc)
+static json_t *checker_json(const struct runq_plan_grading *g, char *err, size_t errlen, int *rc)
 {
     json_t *src;
 
-    if (j->checker)
-        return json_string(j->checker);
-    if (!j->checker_source)
-        return NULL;
-    if (!(src = json_stringn(j->checker_source, j->checker_len))) {
+    if (!g->checker_source)
+        return g->checker ? json_string(g->checker) : NULL;
+    if (!(src = json_stringn(g->checker_source, g->checker_len))) {
         snprintf(err, errlen, "the checker is not UTF-8 text");
         *rc = -EILSEQ;
         return NULL;
     }
-    return json_pack("{s:s, s:s, s:o}", "type", "custom", "language", j->checker_language, "source",
+    return json_pack("{s:s, s:s, s:o}", "type", "custom", "language", g->checker_language, "source",
                      src);
 }
 
-int runq_plan_graded_body(const struct runq_plan_job *j, char **out, char *err, size_t errlen)
+/* Whether the API takes name as a submission's name (common/batch.c's check_name). */
+static int name_ok(const char *name)
 {
-    json_t *o = json_object(), *tests = json_array(), *v, *checker;
+    size_t n = name ? strlen(name) : 0, i;
+    json_t *probe;
+
+    if (n == 0 || n > RUNQ_PLAN_NAME_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return 0;
+    if (!(probe = json_string(name))) /* not UTF-8 */
+        return 0;
+    json_decref(probe);
+    return 1;
+}
+
+/* The submissions array; *rc -EILSEQ (err filled) when a source is not UTF-8. */
+static json_t *subs_json(const struct runq_plan_sub *subs, size_t n, char *err, size_t errlen,
+                         int *rc)
+{
+    json_t *a = json_array(), *src, *o;
+    int named = 1, bad = !a;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        named &= name_ok(subs[i].name);
+    for (i = 0; !bad && i < n; i++) {
+        if (!(src = json_stringn(subs[i].source, subs[i].source_len))) {
+            snprintf(err, errlen, "%s: not UTF-8 text", subs[i].name ? subs[i].name : "a source");
+            *rc = -EILSEQ;
+            bad = 1;
+            break;
+        }
+        o = json_pack("{s:s, s:o}", "language", subs[i].language, "source", src);
+        if (o && named)
+            bad |= json_object_set_new(o, "name", json_string(subs[i].name));
+        bad |= json_array_append_new(a, o);
+    }
+    if (!bad)
+        return a;
+    json_decref(a);
+    return NULL;
+}
+
+int runq_plan_batch_body(const struct runq_plan_grading *g, const struct runq_plan_sub *subs,
+                         size_t n, char **out, char *err, size_t errlen)
+{
+    json_t *o = json_object(), *tests = json_array(), *v;
     int bad = !o || !tests, rc = -ENOMEM;
     size_t i;
 
     *out = NULL;
-    if (!(v = json_stringn(j->source, j->source_len))) {
-        snprintf(err, errlen, "the submission is not UTF-8 text");
-        json_decref(o);
-        json_decref(tests);
-        return -EILSEQ;
-    }
-    bad |= json_object_set_new(o, "language", json_string(j->language));
-    bad |= json_object_set_new(o, "source", v);
-    for (i = 0; i < j->ntests; i++) {
-        const struct runq_plan_data *d = &j->tests[i];
+    for (i = 0; i < g->ntests; i++) {
+        const struct runq_plan_data *d = &g->tests[i];
         json_t *t = json_pack("{s:s, s:o}", "name", d->name, "stdin", content(d->in, d->in_len));
         if (t && d->out)
             bad |= json_object_set_new(t, "expected_output", content(d->out, d->out_len));
         bad |= json_array_append_new(tests, t);
     }
     bad |= json_object_set_new(o, "tests", tests);
-    if ((checker = checker_json(j, err, errlen, &rc)))
-        bad |= json_object_set_new(o, "checker", checker);
+    if ((v = checker_json(g, err, errlen, &rc)))
+        bad |= json_object_set_new(o, "checker", v);
     else if (rc == -EILSEQ)
         bad = 1;
-    if (j->scoring || j->stop_on_failure)
+    if (g->scoring || g->stop_on_failure)
         bad |= json_object_set_new(o, "grading",
-                                   json_pack("{s:b, s:s}", "stop_on_failure", j->stop_on_failure,
-                                             "scoring", j->scoring ? j->scoring : "sum"));
+                                   json_pack("{s:b, s:s}", "stop_on_failure", g->stop_on_failure,
+                                             "scoring", g->scoring ? g->scoring : "sum"));
+    if (!bad) /* the submissions last: the shared part reads first in a dump or a log */
+        bad |= json_object_set_new(o, "submissions", subs_json(subs, n, err, errlen, &rc));
     if (!bad)
         *out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (*out)
         return 0;
     return rc == -EILSEQ ? rc : -ENOMEM;
+}
+
+int runq_plan_batch_accepted(const char *body, size_t len, size_t n, char **batch_id, char **ids)
+{
+    json_t *a = body ? json_loadb(body, len, 0, NULL) : NULL, *jobs = json_object_get(a, "jobs");
+    const char *id = json_string_value(json_object_get(a, "id"));
+    size_t made = 0;
+    int rc = 0;
+
+    *batch_id = NULL;
+    if (!id || !json_is_array(jobs) || json_array_size(jobs) != n)
+        rc = -EPROTO;
+    for (; rc == 0 && made < n; made++) {
+        const char *jid = json_string_value(json_object_get(json_array_get(jobs, made), "id"));
+        if (!jid) {
+            rc = -EPROTO;
+            break;
+        }
+        if (!(ids[made] = strdup(jid))) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    if (rc == 0 && !(*batch_id = strdup(id)))
+        rc = -ENOMEM;
+    if (rc < 0)
+        while (made > 0)
+            free(ids[--made]);
+    json_decref(a);
+    return rc;
+}
+
+static double number(const json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+int runq_plan_batch_read(const json_t *answer, char *const *ids, size_t n,
+                         struct runq_plan_batch_job *jobs)
+{
+    const json_t *list = json_object_get(answer, "jobs");
+    size_t i, k, m = json_array_size(list);
+
+    for (i = 0; i < n; i++) {
+        const json_t *j = NULL;
+        const char *state;
+        /* in submission order, as the batch keeps its jobs; searched should it not be */
+        for (k = 0; k < m && !j; k++) {
+            const json_t *c = json_array_get(list, (i + k) % m);
+            const char *cid = json_string_value(json_object_get(c, "id"));
+            if (cid && !strcmp(cid, ids[i]))
+                j = c;
+        }
+        if (!j || !(state = json_string_value(json_object_get(j, "state"))))
+            return -EPROTO;
+        jobs[i].finished =
+            !strcmp(state, "completed") || !strcmp(state, "failed") || !strcmp(state, "cancelled");
+        jobs[i].verdict =
+            !strcmp(state, "completed") ? json_string_value(json_object_get(j, "verdict")) : NULL;
+        jobs[i].score = number(json_object_get(j, "score"));
+        jobs[i].max_score = number(json_object_get(j, "max_score"));
+    }
+    return 0;
 }

@@ -207,6 +207,26 @@ run grade subs --tests tests --json r.json --csv r.csv --junit r.xml
 expect 1 "grade: some submission not AC: exit 1"
 has "$out" "3 submissions: 1 accepted, 2 not accepted, 0 not graded"
 ok $? "... the table's summary"
+# the whole run is one batch (POST /v1/batches, the tests stored once): Redis holds exactly
+# one batch hash (beside its :jobs list), the one whose id grade printed, with the 3 jobs
+# the reports name
+batch=$(printf '%s\n' "$err" | sed -n 's/^runq: batch \([^ :]*\): grading 3 submissions.*/\1/p')
+nbatches=$(redis-cli -p "$RUNQ_LOCAL_REDIS_PORT" --scan --pattern 'runq:{default}:batch:*' |
+    grep -vc ':jobs$')
+[ -n "$batch" ] && [ "$nbatches" = 1 ] &&
+    redis-cli -p "$RUNQ_LOCAL_REDIS_PORT" exists "runq:{default}:batch:$batch" | grep -qx 1
+ok $? "grade: exactly one batch for the run (${batch:-no id printed}, $nbatches in Redis)"
+curl -sf "$RUNQ_URL/v1/batches/$batch" >"$work/batch.json"
+python3 - "$work/batch.json" r.json <<'PY' 2>"$work/py"
+import json, sys
+b, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b["status"] == "completed" and b["total"] == 3 and b["done"] == 3, b
+assert sorted(j["name"] for j in b["jobs"]) == ["ce.c", "good.py", "wa.c"], b["jobs"]
+assert {j["id"] for j in b["jobs"]} == {s["job_id"] for s in r["submissions"]}, (b, r)
+assert b["counts"] == {"AC": 1, "WA": 1, "CE": 1}, b["counts"]
+PY
+ok $? "GET /v1/batches/ID: completed, its jobs named by file, the reports' jobs"
+sed 's/^/# /' "$work/py"
 python3 - r.json <<'PY' 2>"$work/py"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the runq CLI's pure modules: arguments and URL, extension -> language, SSE in
- * every chunking, job bodies and exit codes, grade planning (natural order, test pairs, a body
- * common/job accepts) and the reports (table, JSON, CSV, JUnit XML escaping, progress). */
+ * every chunking, job bodies and exit codes, grade planning (natural order, test pairs, a batch
+ * body common/batch accepts, its answers) and the reports (table, JSON, CSV, JUnit, progress). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "job.h"
 #include "runq_args.h"
 #include "runq_job.h"
@@ -31,7 +32,6 @@ static int has(const char *hay, const char *needle)
 }
 
 /*** runq_args ***/
-
 /* Command lines refused, each with what the message must say. */
 static const struct {
     const char *argv[7];
@@ -124,7 +124,6 @@ static void test_args(struct tap *t)
 }
 
 /*** runq_lang ***/
-
 static const char langs_json[] =
     "{\"languages\": [{\"name\": \"python\", \"aliases\": [\"python3\", \"py\"], \"version\": "
     "\"Python 3.11\\nmore\"}, {\"name\": \"c\", \"aliases\": [\"gcc\"], \"version\": null}, "
@@ -175,7 +174,6 @@ static void test_lang(struct tap *t)
 }
 
 /*** runq_sse ***/
-
 struct sse_log {
     char text[1024];
     int stop_at; /* stop when this many events were seen (0: never) */
@@ -238,7 +236,6 @@ static void test_sse(struct tap *t)
 }
 
 /*** runq_job ***/
-
 static json_t *job(const char *text)
 {
     return json_loads(text, JSON_ALLOW_NUL, NULL);
@@ -321,7 +318,6 @@ static void test_job(struct tap *t)
 }
 
 /*** runq_plan ***/
-
 /* The message pairing files[0..n) is refused with (in err); "" when it is accepted. */
 static const char *pair_error(char *const *files, size_t n, int need_output, char *err)
 {
@@ -337,12 +333,10 @@ static const char *pair_error(char *const *files, size_t n, int need_output, cha
 static void test_plan(struct tap *t)
 {
     static const char *const sorted[] = {"a01b", "a1b", "b", "t1", "t02", "t2", "t10"};
-    char *names[7] = {0};
-    size_t i;
+    char *names[7] = {0}, err[256];
+    size_t i, n;
     int ok = 1;
     struct runq_plan_test *tests;
-    size_t n;
-    char err[256];
 
     for (i = 0; i < 7; i++) /* a shuffled copy */
         names[i] = strdup(sorted[(i * 3 + 2) % 7]);
@@ -380,54 +374,65 @@ static void test_plan(struct tap *t)
            "hidden and backup files are no submissions");
 }
 
-static const char *resolve(void *ctx, const char *name)
+/* The batch body, read back by the dispatcher's own parser; the batch's answers. */
+static void test_batch(struct tap *t)
 {
-    return !strcmp(name, "python") || !strcmp(name, "c") ? name : NULL;
-}
-
-/* The body the client builds, read by the dispatcher's own parser. */
-static void test_graded_body(struct tap *t)
-{
+    static const char ans[] = "{\"id\":\"b\",\"jobs\":[{\"id\":\"1\",\"state\":\"queued\"},{\"id\":"
+                              "\"2\",\"state\":\"completed\",\"verdict\":\"WA\",\"score\":1}]}";
     struct runq_plan_data data[] = {{"1", "1 2\n", 4, "3\n", 2}, {"bin", "\xff\x00", 2, NULL, 0}};
-    struct runq_plan_job j = {"python", "print(3)\n",   9,  data,         2, NULL,
-                              "c",      "int main(){}", 12, "groups_min", 1};
-    struct job_policy p = {.resolve_language = resolve};
-    struct job_spec spec;
+    struct runq_plan_grading g = {data, 2, "unused", "c", "int main(){}", 12, "groups_min", 1};
+    struct runq_plan_sub subs[] = {{"a.py", "python", "print(3)\n", 9}, {"b.c", "c", "int x;", 6}};
+    struct batch_spec b = {0};
+    struct runq_plan_batch_job j[2];
     struct api_error e;
-    char *body, err[256];
+    char *body = NULL, err[256], *ids[2];
+    json_t *a = job(ans);
 
     tap_ok(t,
-           runq_plan_graded_body(&j, &body, err, sizeof(err)) == 0 &&
-               has(body, "\"encoding\":\"base64\"") && has(body, "\"type\":\"custom\""),
-           "a graded body: binary test data as base64, a custom checker");
-    tap_ok(t,
-           body && job_spec_parse(body, strlen(body), &p, &spec, &e) == 0 && spec.ntests == 2 &&
-               spec.tests[1].stdin_len == 2 && spec.tests[1].stdin_data[0] == 0xff &&
-               spec.checker.opts.kind == CHECKER_CUSTOM && !strcmp(spec.checker.language, "c") &&
-               spec.grading.scoring == GRADE_SCORING_GROUPS_MIN && spec.grading.stop_on_failure,
-           "common/job accepts it as sent: %s", body ? e.message : "no body");
-    job_spec_free(&spec);
+           runq_plan_batch_body(&g, subs, 2, &body, err, sizeof(err)) == 0 &&
+               has(body, "\"tests\"") && !has(strstr(body, "\"tests\"") + 1, "\"tests\"") &&
+               batch_parse(body, strlen(body), &(struct job_policy){0}, 0, &b, &e) == 0 &&
+               b.n == 2 && !strcmp(b.jobs[0].name, "a.py") && !strcmp(b.jobs[1].language, "c") &&
+               b.jobs[1].ntests == 2 && b.jobs[1].tests[1].stdin_data[0] == 0xff &&
+               b.jobs[1].tests[1].stdin_len == 2 && b.jobs[0].checker.opts.kind == CHECKER_CUSTOM &&
+               !strcmp(b.jobs[0].checker.language, "c") && b.jobs[1].grading.stop_on_failure &&
+               b.jobs[1].grading.scoring == GRADE_SCORING_GROUPS_MIN,
+           "the tests once, binary data as base64, a custom checker: common/batch takes it");
+    batch_spec_free(&b);
     free(body);
-    j.checker = "tokens";
-    j.scoring = NULL;
-    j.stop_on_failure = 0;
+    g = (struct runq_plan_grading){data, 2, "tokens", NULL, NULL, 2, NULL, 0};
     data[1].out = "";
+    subs[0].name = "a\tb.py"; /* a name the API refuses: none is named, the API numbers them */
     tap_ok(t,
-           runq_plan_graded_body(&j, &body, err, sizeof(err)) == 0 && !has(body, "grading") &&
-               job_spec_parse(body, strlen(body), &p, &spec, &e) == 0 &&
-               spec.checker.opts.kind == CHECKER_TOKENS,
-           "a built-in checker, the server's default grading");
-    job_spec_free(&spec);
+           runq_plan_batch_body(&g, subs, 2, &body, err, sizeof(err)) == 0 &&
+               !has(body, "grading") &&
+               batch_parse(body, strlen(body), &(struct job_policy){0}, 0, &b, &e) == 0 &&
+               b.jobs[1].checker.opts.kind == CHECKER_TOKENS && !strcmp(b.jobs[1].name, "2"),
+           "a built-in checker, the server's default grading, unnamed submissions");
+    batch_spec_free(&b);
     free(body);
-    j.checker = NULL;
-    j.checker_source = "\xc3\x28";
-    j.checker_len = 2;
-    tap_ok(t, runq_plan_graded_body(&j, &body, err, sizeof(err)) == -EILSEQ && has(err, "checker"),
-           "a checker that is not UTF-8 is refused by name");
+    g.checker_source = "\xc3\x28"; /* 2 bytes, not UTF-8 */
+    tap_ok(t,
+           runq_plan_batch_body(&g, subs, 2, &body, err, sizeof(err)) == -EILSEQ &&
+               has(err, "checker") && (g.checker_source = NULL, subs[1].source = "\xff") &&
+               runq_plan_batch_body(&g, subs, 2, &body, err, sizeof(err)) == -EILSEQ &&
+               has(err, "b.c"),
+           "a checker or a source that is not UTF-8 is refused by name");
+    tap_ok(t,
+           runq_plan_batch_accepted(ans, strlen(ans), 3, &body, ids) == -EPROTO && !body &&
+               runq_plan_batch_accepted(ans, strlen(ans), 2, &body, ids) == 0 &&
+               !strcmp(body, "b") && !strcmp(ids[1], "2") &&
+               runq_plan_batch_read(a, ids, 2, j) == 0 && !j[0].finished && !j[0].verdict &&
+               j[1].finished && !strcmp(j[1].verdict, "WA") && j[1].score == 1 &&
+               runq_plan_batch_read(a, LIST("9"), 1, j) < 0,
+           "answers: the jobs' ids in order; a job finished (a verdict) once completed");
+    json_decref(a);
+    free(body);
+    free(ids[0]);
+    free(ids[1]);
 }
 
 /*** runq_report, runq_junit ***/
-
 static const char graded_job[] =
     "{\"id\":\"q.7\",\"status\":\"completed\",\"result\":{\"status\":\"ok\",\"verdict\":\"WA\","
     "\"score\":1.5,\"max_score\":3,\"tests\":[{\"name\":\"1\",\"verdict\":\"AC\",\"score\":1,"
@@ -517,23 +522,19 @@ static void test_report(struct tap *t)
 
 static void test_quoting(struct tap *t)
 {
-    static const struct {
-        const char *in, *csv;
-    } csv[] = {{"plain", "plain"},
-               {"a,b", "\"a,b\""},
-               {"say \"hi\"", "\"say \"\"hi\"\"\""},
-               {"two\nlines", "\"two\nlines\""},
-               {" lead", "\" lead\""},
-               {"", ""},
-               {"bad\xfe", "bad\xef\xbf\xbd"},
-               {"cr\r", "\"cr\r\""}};
+    static const char *const csv[] = {
+        /* a field, then what it becomes */
+        "plain",      "plain",           "a,b",   "\"a,b\"",   "say \"hi\"", "\"say \"\"hi\"\"\"",
+        "two\nlines", "\"two\nlines\"",  " lead", "\" lead\"", "",           "",
+        "bad\xfe",    "bad\xef\xbf\xbd", "cr\r",  "\"cr\r\"",
+    };
     size_t i;
     int ok = 1;
     char *s;
 
-    for (i = 0; i < sizeof(csv) / sizeof(csv[0]); i++) {
-        s = runq_report_csv_quote(csv[i].in);
-        ok &= s && !strcmp(s, csv[i].csv);
+    for (i = 0; i < sizeof(csv) / sizeof(csv[0]); i += 2) {
+        s = runq_report_csv_quote(csv[i]);
+        ok &= s && !strcmp(s, csv[i + 1]);
         free(s);
     }
     tap_ok(t, ok, "CSV fields: RFC 4180 quoting");
@@ -591,7 +592,7 @@ int main(void)
     test_sse(&t);
     test_job(&t);
     test_plan(&t);
-    test_graded_body(&t);
+    test_batch(&t);
     test_report(&t);
     test_quoting(&t);
     test_progress(&t);
