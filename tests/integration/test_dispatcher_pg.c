@@ -212,8 +212,7 @@ static void test_sse(struct ctx *x)
     tap_ok(t,
            http_client_sse_until(&s, "event: snapshot", 3000) && s.r.status == 200 &&
                strstr(s.r.head, "text/event-stream") && strstr(s.r.body, "\"queued\""),
-           "SSE: 200 text/event-stream, snapshot of the queued job first (%d %s)", s.r.status,
-           s.r.body);
+           "SSE: 200 text/event-stream, snapshot of the queued job first (%d)", s.r.status);
     tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, id),
            "fake worker takes it (the start publishes started)");
     tap_ok(t, wk_publish(x, id, "output") == 0, "... publishes an output event");
@@ -239,7 +238,7 @@ static void test_sse(struct ctx *x)
     http_client_sse_until(&s, NULL, 3000);
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 8);
     tap_ok(t, !strcmp(names, "snapshot,") && ids_ok,
-           "Last-Event-ID: 7: a fresh snapshot with id 8 (%s)", s.r.body);
+           "Last-Event-ID: 7: a fresh snapshot with id 8 (%s)", names);
     http_client_sse_close(&s);
 
     /* heartbeat (300 ms in this test) and a client that leaves */
