@@ -143,20 +143,13 @@ int batch_parse(const char *body, size_t len, const struct job_policy *p, size_t
                 struct batch_spec *out, struct api_error *err)
 {
     struct job_policy each = *p;
-    json_error_t jerr;
     json_t *root;
     int r;
 
     memset(out, 0, sizeof(*out));
     memset(err, 0, sizeof(*err));
-    if (p->max_body_bytes && len > p->max_body_bytes)
-        return job_field_fail(err, JOB_FIELD_ETOOLARGE, "",
-                              "the request body is %zu bytes, the maximum is %zu", len,
-                              p->max_body_bytes);
-    root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    if (!root)
-        return job_field_fail(err, JOB_FIELD_EJSON, "", "invalid JSON at line %d, column %d: %s",
-                              jerr.line, jerr.column, jerr.text);
+    if ((r = job_field_load_body(body, len, p->max_body_bytes, &root, err)) < 0)
+        return r;
     each.max_body_bytes = 0; /* the whole body was held to it above */
     r = parse_root(root, &each, max_submissions, out, err);
     json_decref(root);

@@ -350,22 +350,13 @@ static int callback_url(const json_t *v, struct job_spec *out, struct api_error 
 int job_spec_parse(const char *body, size_t len, const struct job_policy *p, struct job_spec *out,
                    struct api_error *err)
 {
-    json_error_t jerr;
     json_t *root;
     int r;
 
     memset(out, 0, sizeof(*out));
     memset(err, 0, sizeof(*err));
-    if (p->max_body_bytes && len > p->max_body_bytes)
-        return job_field_fail(err, JOB_FIELD_ETOOLARGE, "",
-                              "the request body is %zu bytes, the maximum is %zu", len,
-                              p->max_body_bytes);
-    /* NUL is allowed in strings (file content, stdin, metadata) and refused where it matters
-     * (names, args, language, queue); jansson itself refuses it in object keys. */
-    root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    if (!root)
-        return job_field_fail(err, JOB_FIELD_EJSON, "", "invalid JSON at line %d, column %d: %s",
-                              jerr.line, jerr.column, jerr.text);
+    if ((r = job_field_load_body(body, len, p->max_body_bytes, &root, err)) < 0)
+        return r;
     r = job_spec_parse_value(root, p, out, err);
     json_decref(root);
     return r;

@@ -595,3 +595,20 @@ int job_field_checker(const json_t *v, const struct job_policy *p, struct job_sp
         return checker_custom(v, p, c, e);
     return 0;
 }
+
+int job_field_load_body(const char *body, size_t len, size_t max, json_t **root,
+                        struct api_error *e)
+{
+    json_error_t jerr;
+
+    if (max && len > max)
+        return job_field_fail(e, JOB_FIELD_ETOOLARGE, "",
+                              "the request body is %zu bytes, the maximum is %zu", len, max);
+    /* NUL is allowed in strings (file content, stdin, metadata) and refused where it matters
+     * (names, args, language, queue); jansson itself refuses it in object keys. */
+    *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!*root)
+        return job_field_fail(e, JOB_FIELD_EJSON, "", "invalid JSON at line %d, column %d: %s",
+                              jerr.line, jerr.column, jerr.text);
+    return 0;
+}

@@ -36,6 +36,11 @@ int job_field_nomem(struct api_error *e);
  * out of memory. */
 unsigned char *job_field_dup(const char *s, size_t n);
 
+/* A request body (body[0..len), max 0: any size) as JSON: 0 with *root set (the caller
+ * decrefs it), or 413 when too large / 400 with line and column when it is not JSON. */
+int job_field_load_body(const char *body, size_t len, size_t max, json_t **root,
+                        struct api_error *e);
+
 /* Rejects the first key of obj, in document order, that is not in the NULL-terminated
  * allowed list (field: prefix + key). */
 int job_field_check_keys(const json_t *obj, const char *const *allowed, const char *prefix,

@@ -116,12 +116,18 @@ static int queue_of(const char *id, char q[KEYS_QUEUE_MAX + 1])
     return keys_job_id_parse(id, q, KEYS_QUEUE_MAX + 1);
 }
 
-int keys_job(char *out, size_t len, const char *id)
+/* "runq:{Q}:<kind><id><tail>", Q taken from the id (a job's or a batch's). */
+static int id_key(char *out, size_t len, const char *id, const char *kind, const char *tail)
 {
     char q[KEYS_QUEUE_MAX + 1];
     int r = queue_of(id, q);
 
-    return r < 0 ? r : put(out, len, "runq:{%s}:job:%s", q, id);
+    return r < 0 ? r : put(out, len, "runq:{%s}:%s%s%s", q, kind, id, tail);
+}
+
+int keys_job(char *out, size_t len, const char *id)
+{
+    return id_key(out, len, id, "job:", "");
 }
 
 int keys_job_prefix(char *out, size_t len, const char *queue)
@@ -175,34 +181,22 @@ int keys_idem(char *out, size_t len, const char *queue, const char *key)
 
 int keys_events(char *out, size_t len, const char *id)
 {
-    char q[KEYS_QUEUE_MAX + 1];
-    int r = queue_of(id, q);
-
-    return r < 0 ? r : put(out, len, "runq:{%s}:events:%s", q, id);
+    return id_key(out, len, id, "events:", "");
 }
 
 int keys_batch(char *out, size_t len, const char *batch_id)
 {
-    char q[KEYS_QUEUE_MAX + 1];
-    int r = queue_of(batch_id, q);
-
-    return r < 0 ? r : put(out, len, "runq:{%s}:batch:%s", q, batch_id);
+    return id_key(out, len, batch_id, "batch:", "");
 }
 
 int keys_batch_jobs(char *out, size_t len, const char *batch_id)
 {
-    char q[KEYS_QUEUE_MAX + 1];
-    int r = queue_of(batch_id, q);
-
-    return r < 0 ? r : put(out, len, "runq:{%s}:batch:%s:jobs", q, batch_id);
+    return id_key(out, len, batch_id, "batch:", ":jobs");
 }
 
 int keys_batch_events(char *out, size_t len, const char *batch_id)
 {
-    char q[KEYS_QUEUE_MAX + 1];
-    int r = queue_of(batch_id, q);
-
-    return r < 0 ? r : put(out, len, "runq:{%s}:batch-events:%s", q, batch_id);
+    return id_key(out, len, batch_id, "batch-events:", "");
 }
 
 int keys_events_prefix(char *out, size_t len, const char *queue)

@@ -115,3 +115,14 @@ int units_parse_duration_ms(const char *text, uint64_t *out_ms)
     *out_ms = ms * mult;
     return 0;
 }
+
+int units_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -18,4 +18,7 @@ int units_parse_duration_ms(const char *text, uint64_t *out_ms);
 /* A plain non-negative decimal integer. Returns 0 or -EINVAL / -ERANGE. */
 int units_parse_uint(const char *text, uint64_t max, uint64_t *out);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int units_hex_digit(char c);
+
 #endif

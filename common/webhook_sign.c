@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "hmac_sha256.h"
+#include "units.h"
 
 /* The MAC of "<ts>.<body>" (ts already in decimal, as on the wire). */
 static void mac_of(const char *secret, const char *ts, size_t tslen, const void *body, size_t len,
@@ -52,17 +53,6 @@ static void trim(const char **s, const char **e)
         (*e)--;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "v1=<64 hex>" in [s, e) -> 32 bytes. Returns 0, or -EINVAL for any other entry. */
 static int parse_v1(const char *s, const char *e, uint8_t out[SHA256_DIGEST_SIZE])
 {
@@ -70,7 +60,7 @@ static int parse_v1(const char *s, const char *e, uint8_t out[SHA256_DIGEST_SIZE
         return -EINVAL;
     s += 3;
     for (int i = 0; i < SHA256_DIGEST_SIZE; i++) {
-        int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
+        int hi = units_hex_digit(s[2 * i]), lo = units_hex_digit(s[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -EINVAL;
@@ -179,7 +169,7 @@ static int check_host(const char *s, const char *e)
         if (e[-1] != ']' || e - s < 4)
             return -EINVAL;
         for (s++, e--; s < e; s++)
-            if (hex_val(*s) < 0 && *s != ':' && *s != '.')
+            if (units_hex_digit(*s) < 0 && *s != ':' && *s != '.')
                 return -EINVAL;
         return 0;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "results_sql.h"
+#include "units.h"
 
 int api_finished_state(const char *s)
 {
@@ -131,17 +132,6 @@ void api_not_found(struct http_exchange *ex)
     http_respond_error(ex, 404, "not_found", "no such job", "id");
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int api_query_param(const char *query, const char *name, char *buf, size_t len)
 {
     size_t nl = strlen(name), o = 0;
@@ -153,7 +143,7 @@ int api_query_param(const char *query, const char *name, char *buf, size_t len)
         for (v = q + nl + 1; *v && *v != '&'; v++) {
             int c = (unsigned char)*v;
             if (c == '%') {
-                int hi = hexval(v[1]), lo = hi < 0 ? -1 : hexval(v[2]);
+                int hi = units_hex_digit(v[1]), lo = hi < 0 ? -1 : units_hex_digit(v[2]);
                 if (lo < 0)
                     return -EINVAL;
                 c = hi * 16 + lo;
