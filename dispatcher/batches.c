@@ -153,22 +153,11 @@ void batches_submit(const struct runq_config *cfg, const struct languages *langs
 
 /* GET */
 
-static void on_batch(void *arg, int status, const struct rq_batch *b)
+json_t *batches_json(const struct rq_batch *b)
 {
-    struct http_exchange *ex = arg;
-    json_t *jobs, *counts, *out;
+    json_t *jobs = json_array(), *counts = json_object();
     size_t i;
 
-    if (status == -ENOENT) {
-        api_not_found(ex);
-        return;
-    }
-    if (status < 0) {
-        api_rq_error(ex, status);
-        return;
-    }
-    jobs = json_array();
-    counts = json_object();
     for (i = 0; jobs && i < b->njobs; i++) {
         json_t *s = b->summaries[i] ? json_loads(b->summaries[i], 0, NULL) : NULL;
         if (!s)
@@ -178,10 +167,21 @@ static void on_batch(void *arg, int status, const struct rq_batch *b)
     }
     for (i = 0; counts && i < b->ncounts; i++)
         json_object_set_new(counts, b->count_names[i], json_integer(b->counts[i]));
-    out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "id", b->id, "status", b->state,
-                    "total", (json_int_t)b->total, "done", (json_int_t)b->done, "created_ms",
-                    (json_int_t)b->created_ms, "counts", counts, "jobs", jobs);
-    api_json(ex, 200, out);
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "id", b->id, "status", b->state,
+                     "total", (json_int_t)b->total, "done", (json_int_t)b->done, "created_ms",
+                     (json_int_t)b->created_ms, "counts", counts, "jobs", jobs);
+}
+
+static void on_batch(void *arg, int status, const struct rq_batch *b)
+{
+    struct http_exchange *ex = arg;
+
+    if (status == -ENOENT)
+        api_not_found(ex);
+    else if (status < 0)
+        api_rq_error(ex, status);
+    else
+        api_json(ex, 200, batches_json(b));
 }
 
 void batches_get(struct rq *rq, struct http_exchange *ex, const char *id)

@@ -10,9 +10,13 @@
  *                                "name", "state", "verdict", "score", "max_score"}]}; 404.
  *   POST /v1/batches/{id}/cancel every job of it cancelled (queued) or asked to stop
  *                                (running): {"status", "cancelled", "stopping", "finished"}.
+ *   GET /v1/batches/{id}/events  job_events: a snapshot as GET shows it, then a "job" event
+ *                                per finished job, and "finished" with the last one.
  * Must not: block the loop or hold the exchange past its answer. */
 #ifndef RUNQ_DISPATCHER_BATCHES_H
 #define RUNQ_DISPATCHER_BATCHES_H
+
+#include <jansson.h>
 
 #include "config.h"
 #include "http_server.h"
@@ -23,5 +27,8 @@ void batches_submit(const struct runq_config *cfg, const struct languages *langs
                     struct http_exchange *ex);
 void batches_get(struct rq *rq, struct http_exchange *ex, const char *id);
 void batches_cancel(struct rq *rq, struct http_exchange *ex, const char *id);
+
+/* The batch as GET shows it. New reference, NULL when out of memory. */
+json_t *batches_json(const struct rq_batch *b);
 
 #endif

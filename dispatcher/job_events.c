@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "api.h"
+#include "batches.h"
 
 struct job_events {
     uv_loop_t *loop;
     struct job_watch *jw;
     struct job_store *store;
+    struct rq *rq; /* a batch's snapshots */
     uint64_t heartbeat_ms;
     struct stream *streams;
     size_t nstreams;
@@ -34,22 +36,24 @@ struct stream {
     int reading; /* a read is in flight */
     int reread;  /* the subscription was re-made during the read: read again */
     int started; /* the stream's head is out */
+    int batch;   /* a batch's stream: its snapshot is the batch, its channel the batch's */
     int ended;
     char id[KEYS_ID_MAX + 1];
 };
 
-int job_events_new(uv_loop_t *loop, struct job_watch *jw, struct job_store *store,
+int job_events_new(uv_loop_t *loop, struct job_watch *jw, struct job_store *store, struct rq *rq,
                    uint64_t heartbeat_ms, struct job_events **out)
 {
     struct job_events *je;
 
-    if (!loop || !jw || !store || !out)
+    if (!loop || !jw || !store || !rq || !out)
         return -EINVAL;
     if (!(je = calloc(1, sizeof(*je))))
         return -ENOMEM;
     je->loop = loop;
     je->jw = jw;
     je->store = store;
+    je->rq = rq;
     je->heartbeat_ms = heartbeat_ms ? heartbeat_ms : JOB_EVENTS_HEARTBEAT_MS;
     *out = je;
     return 0;
@@ -214,6 +218,18 @@ static void on_snapshot(void *arg, const struct job_store_result *res)
     stream_unref(s);
 }
 
+/* A batch's snapshot, delivered like a job's: a batch no longer running is final. */
+static void on_batch_snapshot(void *arg, int status, const struct rq_batch *b)
+{
+    struct job_store_result res = {.status = status};
+
+    if (status == 0 && !(res.job = batches_json(b)))
+        res.status = -ENOMEM;
+    res.finished = status == 0 && strcmp(b->state, "running") != 0;
+    on_snapshot(arg, &res);
+    json_decref(res.job);
+}
+
 static void read_job(struct stream *s)
 {
     struct job_store_result res = {0};
@@ -223,7 +239,10 @@ static void read_job(struct stream *s)
         return;
     }
     s->reread = 0;
-    res.status = job_store_get(s->je->store, s->id, on_snapshot, s);
+    if (s->batch)
+        res.status = rq_get_batch(s->je->rq, s->id, on_batch_snapshot, s);
+    else
+        res.status = job_store_get(s->je->store, s->id, on_snapshot, s);
     if (res.status == 0) {
         s->reading = 1;
         s->refs++;
@@ -278,8 +297,9 @@ static unsigned long long last_event_id(const struct http_exchange *ex)
     return n;
 }
 
-void job_events_start(struct job_events *je, struct http_exchange *ex, const char *id)
+static void start(struct job_events *je, struct http_exchange *ex, const char *id, int batch)
 {
+    char channel[KEYS_NAME_MAX];
     struct stream *s;
     int rc;
 
@@ -292,13 +312,19 @@ void job_events_start(struct job_events *je, struct http_exchange *ex, const cha
         api_rq_error(ex, -ENOMEM);
         return;
     }
-    if ((rc = job_watch_add(je->jw, id, on_stream_event, s, &s->watcher)) < 0) {
+    rc = batch ? keys_batch_events(channel, sizeof(channel), id) : 0;
+    if (rc == 0 && batch)
+        rc = job_watch_add_channel(je->jw, channel, on_stream_event, s, &s->watcher);
+    else if (rc == 0)
+        rc = job_watch_add(je->jw, id, on_stream_event, s, &s->watcher);
+    if (rc < 0) {
         free(s);
         api_rq_error(ex, rc);
         return;
     }
     s->je = je;
     s->ex = ex;
+    s->batch = batch;
     s->refs = 1;
     s->seq = last_event_id(ex) + 1;
     strcpy(s->id, id);
@@ -313,6 +339,16 @@ void job_events_start(struct job_events *je, struct http_exchange *ex, const cha
     http_exchange_on_close(ex, on_client_gone, s);
     if (job_watch_active(s->watcher))
         read_job(s); /* subscribed already */
+}
+
+void job_events_start(struct job_events *je, struct http_exchange *ex, const char *id)
+{
+    start(je, ex, id, 0);
+}
+
+void job_events_start_batch(struct job_events *je, struct http_exchange *ex, const char *id)
+{
+    start(je, ex, id, 1);
 }
 
 size_t job_events_count(const struct job_events *je)

@@ -37,11 +37,15 @@
 struct job_events;
 
 /* heartbeat_ms 0 = JOB_EVENTS_HEARTBEAT_MS. Returns 0 with *out set, -EINVAL or -ENOMEM. */
-int job_events_new(uv_loop_t *loop, struct job_watch *jw, struct job_store *store,
+int job_events_new(uv_loop_t *loop, struct job_watch *jw, struct job_store *store, struct rq *rq,
                    uint64_t heartbeat_ms, struct job_events **out);
 
 /* Takes ex (a GET for job id, a well-formed id) and answers it: a stream, or an error. */
 void job_events_start(struct job_events *je, struct http_exchange *ex, const char *id);
+
+/* The same for GET /v1/batches/{id}/events: the batch's snapshot (as GET shows it), then its
+ * "job" events, ending after "finished" (or at once for a batch that is over). */
+void job_events_start_batch(struct job_events *je, struct http_exchange *ex, const char *id);
 
 /* Streams at the moment. */
 size_t job_events_count(const struct job_events *je);

@@ -110,11 +110,20 @@ int job_watch_add(struct job_watch *jw, const char *id, job_watch_fn *cb, void *
                   struct job_watcher **out)
 {
     char name[KEYS_NAME_MAX];
+
+    if (keys_events(name, sizeof(name), id) < 0)
+        return -EINVAL;
+    return job_watch_add_channel(jw, name, cb, arg, out);
+}
+
+int job_watch_add_channel(struct job_watch *jw, const char *name, job_watch_fn *cb, void *arg,
+                          struct job_watcher **out)
+{
     struct channel *ch;
     struct job_watcher *w;
     int rc;
 
-    if (!cb || !out || (rc = keys_events(name, sizeof(name), id)) < 0)
+    if (!cb || !out || !name || strlen(name) >= sizeof(ch->name))
         return -EINVAL;
     for (ch = jw->channels; ch && strcmp(ch->name, name); ch = ch->next)
         ;

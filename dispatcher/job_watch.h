@@ -42,6 +42,10 @@ int job_watch_new(uv_loop_t *loop, struct rq *rq, struct job_store *store, struc
 int job_watch_add(struct job_watch *jw, const char *id, job_watch_fn *cb, void *arg,
                   struct job_watcher **out);
 
+/* The same for any channel (a batch's events): messages on it, as they come. */
+int job_watch_add_channel(struct job_watch *jw, const char *channel, job_watch_fn *cb, void *arg,
+                          struct job_watcher **out);
+
 /* 1 when the watcher's subscription is already confirmed (no activation call will come until
  * a reconnect): the caller reads now what it would have read on activation. */
 int job_watch_active(const struct job_watcher *w);

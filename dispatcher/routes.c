@@ -291,6 +291,7 @@ enum route {
     R_BATCHES,
     R_BATCH,
     R_BATCH_CANCEL,
+    R_BATCH_EVENTS,
     R_CANCEL,
     R_EVENTS,
     R_STATS,
@@ -333,7 +334,9 @@ static enum route match(const char *path, const char **id, size_t *idlen)
         return batch ? R_BATCH : R_JOB;
     if (!strcmp(rest + *idlen, CANCEL_SUFFIX))
         return batch ? R_BATCH_CANCEL : R_CANCEL;
-    return !batch && !strcmp(rest + *idlen, EVENTS_SUFFIX) ? R_EVENTS : R_NONE;
+    if (strcmp(rest + *idlen, EVENTS_SUFFIX))
+        return R_NONE;
+    return batch ? R_BATCH_EVENTS : R_EVENTS;
 }
 
 /* The methods a route takes, as an Allow header value. */
@@ -350,6 +353,7 @@ static const char *allowed(enum route rt)
     case R_CANCEL:
         return "POST";
     case R_EVENTS:
+    case R_BATCH_EVENTS:
         return "GET";
     default:
         return "GET, HEAD";
@@ -424,6 +428,12 @@ void routes_handle(struct http_exchange *ex, void *ctx)
     case R_BATCH_CANCEL:
         batches_cancel(r->rq, ex, id);
         break;
+    case R_BATCH_EVENTS:
+        if (r->shutting_down)
+            http_respond_error(ex, 503, "shutting_down", "the server is stopping", NULL);
+        else
+            job_events_start_batch(r->events, ex, id);
+        break;
     case R_EVENTS:
         if (r->shutting_down)
             http_respond_error(ex, 503, "shutting_down", "the server is stopping", NULL);
@@ -480,7 +490,7 @@ int routes_new(uv_loop_t *loop, const struct runq_config *cfg, const struct lang
         r->queue_names[i] = cfg->queues[i].name;
     if ((rc = job_store_new(rq, db, &r->store)) < 0 ||
         (rc = job_watch_new(loop, rq, r->store, &r->watch)) < 0 ||
-        (rc = job_events_new(loop, r->watch, r->store, 0, &r->events)) < 0) {
+        (rc = job_events_new(loop, r->watch, r->store, rq, 0, &r->events)) < 0) {
         routes_free(r);
         return rc;
     }
@@ -493,7 +503,7 @@ void routes_set_heartbeat(struct routes *r, uint64_t ms)
     struct job_events *je;
 
     if (job_events_count(r->events) == 0 &&
-        job_events_new(r->loop, r->watch, r->store, ms, &je) == 0) {
+        job_events_new(r->loop, r->watch, r->store, r->rq, ms, &je) == 0) {
         job_events_free(r->events);
         r->events = je;
     }

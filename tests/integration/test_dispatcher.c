@@ -457,6 +457,15 @@ static void test_cancel(struct ctx *x)
     http_client_resp_clear(&r);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
 /* Batches: the batch and its jobs enqueued at once with the tests stored once; progress and
  * counts as jobs finish; cancel; errors naming the submission's field. */
 static void test_batches(struct ctx *x)
@@ -468,6 +477,7 @@ static void test_batches(struct ctx *x)
         "{\"name\": \"alice\", \"source\": \"x\"}]}";
     struct tap *t = x->t;
     struct http_client_resp r;
+    struct http_client_sse sse;
     char bid[128], target[256], key[KEYS_NAME_MAX], got[KEYS_ID_MAX + 1], job1[KEYS_ID_MAX + 1];
     json_t *jobs;
     redisReply *rep;
@@ -495,6 +505,11 @@ static void test_batches(struct ctx *x)
            "the batch stores the tests once");
     freeReplyObject(rep);
 
+    snprintf(target, sizeof(target), "/v1/batches/%s/events", bid);
+    http_client_sse_open(&sse, port, target, NULL);
+    tap_ok(t, http_client_sse_until(&sse, "event: snapshot", 3000) && sse.r.status == 200 &&
+                  strstr(sse.r.body, "\"done\":0"),
+           "batch events: 200, a snapshot first");
     tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, job1) &&
                   fake_worker_ack(&x->wk, got,
                                   "{\"status\":\"ok\",\"verdict\":\"AC\",\"score\":2,"
@@ -516,6 +531,12 @@ static void test_batches(struct ctx *x)
                   json_integer_value(json_object_get(r.json, "finished")) == 1,
            "cancel: the 2 queued jobs cancelled, 1 already finished (%s)", r.body);
     http_client_resp_clear(&r);
+    tap_ok(t, http_client_sse_until(&sse, NULL, 5000) &&
+                  count_of(sse.r.body, "event: job\n") == 3 &&
+                  count_of(sse.r.body, "event: finished\n") == 1 &&
+                  strstr(sse.r.body, "\"verdict\":\"AC\""),
+           "then a job event per job (AC, then 2 cancelled) and finished, which ends the stream");
+    http_client_sse_close(&sse);
     snprintf(target, sizeof(target), "/v1/batches/%s", bid);
     http_client_call(port, "GET", target, NULL, NULL, &r);
     tap_ok(t, !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled") &&
