@@ -11,6 +11,7 @@
 #include "api.h"
 #include "batch.h"
 #include "job_sched.h"
+#include "results_sql.h"
 #include "submit.h"
 
 #define BATCHES_PREFIX "/v1/batches/"
@@ -172,22 +173,93 @@ json_t *batches_json(const struct rq_batch *b)
                      (json_int_t)b->created_ms, "counts", counts, "jobs", jobs);
 }
 
-static void on_batch(void *arg, int status, const struct rq_batch *b)
-{
-    struct http_exchange *ex = arg;
+/* What GET needs across Redis and, once the batch is gone from Redis, PostgreSQL. */
+struct get_op {
+    struct http_exchange *ex;
+    struct db *db;
+    char id[KEYS_ID_MAX + 1];
+};
 
-    if (status == -ENOENT)
-        api_not_found(ex);
-    else if (status < 0)
-        api_rq_error(ex, status);
-    else
-        api_json(ex, 200, batches_json(b));
+static json_t *num_or_null(const char *v)
+{
+    return v ? json_real(strtod(v, NULL)) : json_null();
 }
 
-void batches_get(struct rq *rq, struct http_exchange *ex, const char *id)
+/* The batch from its rows: every job in PostgreSQL has finished, so the batch is over. */
+static void on_rows(struct db *db, const struct db_result *res, void *data)
 {
-    int r = rq_get_batch(rq, id, on_batch, ex);
+    struct get_op *op = data;
+    json_t *jobs = json_array(), *counts = json_object();
+    long long created_ms = 0;
+    int i;
 
+    (void)db;
+    if (res->status < 0 || res->nrows == 0) {
+        json_decref(jobs);
+        json_decref(counts);
+        if (res->status < 0)
+            api_db_error(op->ex, res->status);
+        else
+            api_not_found(op->ex);
+        free(op);
+        return;
+    }
+    for (i = 0; i < res->nrows; i++) {
+        const char *verdict = db_result_value(res, i, RESULTS_BCOL_VERDICT);
+        const char *name = db_result_value(res, i, RESULTS_BCOL_NAME);
+        json_t *c = json_object_get(counts, verdict);
+        json_object_set_new(counts, verdict, json_integer(c ? json_integer_value(c) + 1 : 1));
+        json_array_append_new(
+            jobs, json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "id",
+                            db_result_value(res, i, RESULTS_BCOL_ID), "name",
+                            name ? json_string(name) : json_null(), "state",
+                            db_result_value(res, i, RESULTS_BCOL_STATUS), "verdict", verdict,
+                            "score", num_or_null(db_result_value(res, i, RESULTS_BCOL_SCORE)),
+                            "max_score",
+                            num_or_null(db_result_value(res, i, RESULTS_BCOL_MAX_SCORE))));
+    }
+    created_ms = strtoll(db_result_value(res, 0, RESULTS_BCOL_CREATED_US), NULL, 10) / 1000;
+    api_json(op->ex, 200,
+             json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o}", "id", op->id, "status",
+                       "completed", "total", res->nrows, "done", res->nrows, "created_ms",
+                       (json_int_t)created_ms, "counts", counts, "jobs", jobs));
+    free(op);
+}
+
+static void on_batch(void *arg, int status, const struct rq_batch *b)
+{
+    struct get_op *op = arg;
+    struct results_query q;
+    int r;
+
+    if (status == -ENOENT && op->db && results_sql_batch(op->id, &q) == 0) {
+        r = db_query(op->db, q.sql, q.nparams, (const char *const *)q.params, on_rows, op);
+        results_query_free(&q);
+        if (r == 0)
+            return;
+        api_db_error(op->ex, r);
+    } else if (status == -ENOENT) {
+        api_not_found(op->ex);
+    } else if (status < 0) {
+        api_rq_error(op->ex, status);
+    } else {
+        api_json(op->ex, 200, batches_json(b));
+    }
+    free(op);
+}
+
+void batches_get(struct rq *rq, struct db *db, struct http_exchange *ex, const char *id)
+{
+    struct get_op *op = calloc(1, sizeof(*op));
+    int r = -ENOMEM;
+
+    if (op) {
+        op->ex = ex;
+        op->db = db;
+        snprintf(op->id, sizeof(op->id), "%s", id);
+        if ((r = rq_get_batch(rq, id, on_batch, op)) < 0)
+            free(op);
+    }
     if (r < 0)
         api_rq_error(ex, r);
 }

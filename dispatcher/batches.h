@@ -7,7 +7,9 @@
  *                                when the queue has no room for all of them.
  *   GET /v1/batches/{id}         {"id", "status" (running, completed, cancelled), "total",
  *                                "done", "created_ms", "counts": {verdict: n}, "jobs": [{"id",
- *                                "name", "state", "verdict", "score", "max_score"}]}; 404.
+ *                                "name", "state", "verdict", "score", "max_score"}]}; once
+ *                                Redis has let the batch go, the same from PostgreSQL's rows
+ *                                (then always completed; jobs by submission time, then name); 404.
  *   POST /v1/batches/{id}/cancel every job of it cancelled (queued) or asked to stop
  *                                (running): {"status", "cancelled", "stopping", "finished"}.
  *   GET /v1/batches/{id}/events  job_events: a snapshot as GET shows it, then a "job" event
@@ -21,11 +23,13 @@
 #include "config.h"
 #include "http_server.h"
 #include "languages.h"
+#include "db.h"
 #include "rq.h"
 
 void batches_submit(const struct runq_config *cfg, const struct languages *langs, struct rq *rq,
                     struct http_exchange *ex);
-void batches_get(struct rq *rq, struct http_exchange *ex, const char *id);
+/* db may be NULL (no PostgreSQL): a batch Redis has let go is then a 404. */
+void batches_get(struct rq *rq, struct db *db, struct http_exchange *ex, const char *id);
 void batches_cancel(struct rq *rq, struct http_exchange *ex, const char *id);
 
 /* The batch as GET shows it. New reference, NULL when out of memory. */

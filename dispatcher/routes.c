@@ -423,7 +423,7 @@ void routes_handle(struct http_exchange *ex, void *ctx)
         batches_submit(r->cfg, r->langs, r->rq, ex);
         break;
     case R_BATCH:
-        batches_get(r->rq, ex, id);
+        batches_get(r->rq, r->db, ex, id);
         break;
     case R_BATCH_CANCEL:
         batches_cancel(r->rq, ex, id);

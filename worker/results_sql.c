@@ -55,6 +55,13 @@ static const char batch_sql[] =
     "    batch_id text)\n"
     "ORDER BY r.id\n" UPSERT_CONFLICT;
 
+/* A batch's rows, once Redis has let the batch go: see RESULTS_BCOL_*. */
+static const char batch_sql_select[] =
+    "SELECT id, status, spec_summary->>'name', coalesce(result->>'verdict', result->>'status',\n"
+    "    status), (result->>'score')::float8, (result->>'max_score')::float8,\n"
+    "    " US("created_at") "\n"
+    "FROM jobs WHERE batch_id = $1 ORDER BY created_at, spec_summary->>'name', id";
+
 static const char running_sql[] =
     "INSERT INTO jobs AS j (id, queue, language, status, priority, attempts, worker,\n"
     "    spec_summary, result, created_at, started_at, finished_at, metadata)\n"
@@ -400,6 +407,19 @@ int results_sql_delete(const char *id, struct results_query *q)
     return finish(q, q->sql ? 0 : -ENOMEM);
 }
 
+int results_sql_batch(const char *batch_id, struct results_query *q)
+{
+    int r;
+
+    memset(q, 0, sizeof(*q));
+    if (!id_valid(batch_id))
+        return -EINVAL;
+    if ((r = add_param(q, batch_id)) < 0)
+        return finish(q, r);
+    q->sql = strdup(batch_sql_select);
+    return finish(q, q->sql ? 0 : -ENOMEM);
+}
+
 json_t *results_spec_summary(const struct job_spec *s)
 {
     size_t source = 0;
@@ -412,5 +432,7 @@ json_t *results_spec_summary(const struct job_spec *s)
                   (json_int_t)s->nfiles, "source_bytes", (json_int_t)source, "stdin_bytes",
                   (json_int_t)(s->has_stdin ? s->stdin_len : 0), "nargs", (json_int_t)s->nargs,
                   "limits", limits, "queue", s->queue, "priority", s->priority);
+    if (o && s->name) /* a batch's job: its submission's name */
+        json_object_set_new(o, "name", json_string(s->name));
     return o;
 }

@@ -154,8 +154,22 @@ int results_cursor_parse(const char *cursor, int64_t *created_us, const char **i
 int results_status_valid(const char *status);
 
 /* The spec_summary of a job: {"language", "nfiles", "source_bytes", "stdin_bytes", "nargs",
- * "limits": {only the limits given}, "queue", "priority"} - never the source itself.
+ * "limits": {only the limits given}, "queue", "priority", "name" (a batch's job)} - never
+ * the source itself.
  * Returns a new reference or NULL when out of memory. */
 json_t *results_spec_summary(const struct job_spec *s);
+
+/* The rows of a batch's jobs, in the order they were submitted (then name, id). 0, -EINVAL
+ * or -ENOMEM. */
+int results_sql_batch(const char *batch_id, struct results_query *q);
+enum results_batch_col {
+    RESULTS_BCOL_ID,
+    RESULTS_BCOL_STATUS,
+    RESULTS_BCOL_NAME,    /* NULL for a row stored without one */
+    RESULTS_BCOL_VERDICT, /* the result's verdict, else its status, else the job's */
+    RESULTS_BCOL_SCORE,   /* NULL for an ungraded result */
+    RESULTS_BCOL_MAX_SCORE,
+    RESULTS_BCOL_CREATED_US,
+};
 
 #endif

@@ -416,6 +416,58 @@ static void test_delete_and_fallback(struct ctx *x)
     http_client_resp_clear(&r);
 }
 
+/* A batch whose Redis record is gone is answered from its jobs' rows in PostgreSQL. */
+static int wk_batch_row(struct ctx *x, const char *id, const char *bid, const char *name,
+                        const char *verdict, int score)
+{
+    char result[160], summary[64];
+    struct results_job j = {.id = id, .queue = "work", .language = "python",
+                            .status = "completed", .priority = 5, .attempts = 1,
+                            .worker = "w1", .result = result, .spec_summary = summary,
+                            .batch = bid, .created_us = 1000000, .finished_us = 2000000};
+    struct results_query q;
+    struct fake_worker_wait w = {0};
+    int rc;
+
+    snprintf(result, sizeof(result),
+             "{\"status\":\"ok\",\"verdict\":\"%s\",\"score\":%d,\"max_score\":2}", verdict,
+             score);
+    snprintf(summary, sizeof(summary), "{\"name\":\"%s\"}", name);
+    if (results_sql_upsert_batch(&j, 1, &q) < 0)
+        return -1;
+    rc = db_query(x->wdb, q.sql, q.nparams, (const char *const *)q.params, wk_db, &w);
+    results_query_free(&q);
+    if (rc < 0)
+        return -1;
+    fake_worker_run(&x->wk, &w);
+    return w.done && w.status == 0 ? 0 : -1;
+}
+
+static void test_batch_fallback(struct ctx *x)
+{
+    static const char bid[] = "work.bbbbbbbbbbbbbbbbbbbbbbbbba";
+    struct tap *t = x->t;
+    struct http_client_resp r;
+    json_t *jobs;
+
+    tap_ok(t, wk_batch_row(x, "work.ccccccccccccccccccccccccca", bid, "alice", "AC", 2) == 0 &&
+                  wk_batch_row(x, "work.ddddddddddddddddddddddddda", bid, "bob", "WA", 1) == 0,
+           "two rows of a batch that Redis no longer has");
+    http_client_call(port, "GET", "/v1/batches/work.bbbbbbbbbbbbbbbbbbbbbbbbba", NULL, NULL, &r);
+    jobs = json_object_get(r.json, "jobs");
+    tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "completed") &&
+                  json_integer_value(json_object_get(r.json, "total")) == 2 &&
+                  json_integer_value(json_object_get(json_object_get(r.json, "counts"), "WA")) == 1 &&
+                  !strcmp(http_client_jstr(json_array_get(jobs, 0), "name", NULL), "alice") &&
+                  json_number_value(json_object_get(json_array_get(jobs, 1), "score")) == 1,
+           "GET /v1/batches/{id} answers from PostgreSQL: completed, counts, names, scores (%s)",
+           r.body);
+    http_client_resp_clear(&r);
+    http_client_call(port, "GET", "/v1/batches/work.eeeeeeeeeeeeeeeeeeeeeeeeea", NULL, NULL, &r);
+    tap_ok(t, r.status == 404, "a batch in neither: 404");
+    http_client_resp_clear(&r);
+}
+
 static void test_pg_down(struct ctx *x)
 {
     struct tap *t = x->t;
@@ -465,6 +517,7 @@ static void *client_main(void *arg)
     test_sse(x);
     test_history(x);
     test_delete_and_fallback(x);
+    test_batch_fallback(x);
     test_pg_down(x);
     db_close(x->wdb, NULL, NULL);
     fake_worker_close(&x->wk);

@@ -340,9 +340,13 @@ static void test_batch(struct tap *t, struct wctx *c)
            "the second job's own result: WA, out of 2 tests");
     {
         const char *params[1] = {ids[0]};
-        tap_ok(t, wu_query(c, 10000, "SELECT batch_id FROM jobs WHERE id = $1", 1, params) &&
-                      !strcmp(c->text, bid),
-               "its PostgreSQL row names the batch (%s)", c->text);
+        char want[KEYS_ID_MAX + 16];
+        snprintf(want, sizeof(want), "%s|good", bid);
+        tap_ok(t, wu_query(c, 10000,
+                           "SELECT batch_id, spec_summary->>'name' FROM jobs WHERE id = $1", 1,
+                           params) &&
+                      !strcmp(c->text, want),
+               "its PostgreSQL row names the batch and the submission (%s)", c->text);
     }
 }
 
