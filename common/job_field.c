@@ -612,3 +612,12 @@ int job_field_load_body(const char *body, size_t len, size_t max, json_t **root,
                               jerr.line, jerr.column, jerr.text);
     return 0;
 }
+
+json_t *job_field_b64_json(const unsigned char *data, size_t len)
+{
+    char *s = base64_encode(data, len);
+    json_t *j = s ? json_string(s) : NULL;
+
+    free(s);
+    return j;
+}

@@ -36,6 +36,9 @@ int job_field_nomem(struct api_error *e);
  * out of memory. */
 unsigned char *job_field_dup(const char *s, size_t n);
 
+/* data[0..len) as a base64 JSON string; NULL when out of memory. */
+json_t *job_field_b64_json(const unsigned char *data, size_t len);
+
 /* A request body (body[0..len), max 0: any size) as JSON: 0 with *root set (the caller
  * decrefs it), or 413 when too large / 400 with line and column when it is not JSON. */
 int job_field_load_body(const char *body, size_t len, size_t max, json_t **root,
