@@ -46,9 +46,13 @@ static const char m2_batches[] =
     "ALTER TABLE jobs ADD COLUMN batch_id text;\n"
     "CREATE INDEX jobs_batch_idx ON jobs (batch_id, created_at) WHERE batch_id IS NOT NULL;\n";
 
+/* Version 3: how a job's callback_url delivery ended, kept past the Redis record. */
+static const char m3_webhooks[] = "ALTER TABLE jobs ADD COLUMN webhook jsonb;\n";
+
 static const struct migration all[] = {
     {1, "jobs", m1_jobs},
     {2, "batches", m2_batches},
+    {3, "webhooks", m3_webhooks},
 };
 
 const struct migration *migrations_list(size_t *n)

@@ -82,6 +82,11 @@ json_t *api_job_from_row(const struct db_result *res, int row)
         json_t *r = result ? json_loads(result, JSON_ALLOW_NUL, NULL) : NULL;
         json_object_set_new(j, "result", r ? r : json_null());
     }
+    if (db_result_value(res, row, RESULTS_HCOL_WEBHOOK)) {
+        json_t *w = json_loads(db_result_value(res, row, RESULTS_HCOL_WEBHOOK), 0, NULL);
+        if (w)
+            json_object_set_new(j, "webhook", w);
+    }
     return j;
 }
 

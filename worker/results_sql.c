@@ -79,7 +79,7 @@ static const char running_sql[] =
 static const char history_select[] =
     "SELECT id, queue, language, status, priority, attempts, worker, spec_summary, result,\n"
     "    metadata, " US("created_at") ", " US("started_at") ", " US(
-        "finished_at") ",\n"
+        "finished_at") ", webhook,\n"
                        "    " US("created_at") "::text || ':' || id AS cursor\n"
                                                "FROM jobs\nWHERE true";
 
@@ -404,6 +404,19 @@ int results_sql_delete(const char *id, struct results_query *q)
     if ((r = add_param(q, id)) < 0)
         return finish(q, r);
     q->sql = strdup("DELETE FROM jobs WHERE id = $1 RETURNING id");
+    return finish(q, q->sql ? 0 : -ENOMEM);
+}
+
+int results_sql_webhook(const char *id, const char *outcome, struct results_query *q)
+{
+    int r;
+
+    memset(q, 0, sizeof(*q));
+    if (!id_valid(id) || !outcome)
+        return -EINVAL;
+    if ((r = add_param(q, id)) < 0 || (r = add_param(q, outcome)) < 0)
+        return finish(q, r);
+    q->sql = strdup("UPDATE jobs SET webhook = $2::jsonb WHERE id = $1");
     return finish(q, q->sql ? 0 : -ENOMEM);
 }
 

@@ -114,6 +114,7 @@ enum results_history_col {
     RESULTS_HCOL_CREATED_US,
     RESULTS_HCOL_STARTED_US,
     RESULTS_HCOL_FINISHED_US,
+    RESULTS_HCOL_WEBHOOK, /* the callback_url delivery's outcome (JSON), or NULL */
     RESULTS_HCOL_CURSOR,
     RESULTS_HCOL_COUNT
 };
@@ -158,6 +159,10 @@ int results_status_valid(const char *status);
  * the source itself.
  * Returns a new reference or NULL when out of memory. */
 json_t *results_spec_summary(const struct job_spec *s);
+
+/* Notes on a job's row how its callback_url delivery ended (outcome: JSON text). 0, -EINVAL
+ * or -ENOMEM. */
+int results_sql_webhook(const char *id, const char *outcome, struct results_query *q);
 
 /* The rows of a batch's jobs, in the order they were submitted (then name, id). 0, -EINVAL
  * or -ENOMEM. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "db.h"
 #include "job_sched.h"
 #include "result_writer.h"
 #include "results_sql.h"
@@ -127,8 +128,16 @@ void runner_fail_result(struct job_run *job, json_t *result)
 /* A webhook delivery outlives its job: what the outcome is noted on. */
 struct delivery {
     struct rq *rq;
+    struct db *db;
     char id[KEYS_ID_MAX + 1];
 };
+
+static void on_noted(struct db *db, const struct db_result *r, void *data)
+{
+    (void)db;
+    (void)r; /* a note that could not be written leaves the Redis one: nothing to retry */
+    (void)data;
+}
 
 static void on_delivered(const struct webhook_result *r, void *data)
 {
@@ -140,8 +149,14 @@ static void on_delivered(const struct webhook_result *r, void *data)
                              "error", r->error ? r->error : "");
     char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
 
-    if (text)
+    if (text) {
+        struct results_query q;
         (void)rq_job_note(d->rq, d->id, "webhook", text, NULL, NULL);
+        if (d->db && results_sql_webhook(d->id, text, &q) == 0) {
+            (void)db_query(d->db, q.sql, q.nparams, (const char *const *)q.params, on_noted, NULL);
+            results_query_free(&q);
+        }
+    }
     free(text);
     json_decref(note);
     free(d);
@@ -158,6 +173,7 @@ static void deliver_webhook(struct job_run *job)
 
     if (d) {
         d->rq = job->env->rq;
+        d->db = job->env->db;
         snprintf(d->id, sizeof(d->id), "%s", job->id);
         if (webhook_deliver(job->env->webhook, job->spec.callback_url, text, strlen(text),
                             on_delivered, d) < 0) {

@@ -18,6 +18,7 @@
 struct rq;
 struct result_writer;
 struct webhook;
+struct db;
 struct slot_pool;
 struct job_run;
 
@@ -29,6 +30,7 @@ struct runner_env {
     struct rq *rq;
     struct result_writer *writer; /* finished jobs to PostgreSQL, batched */
     struct webhook *webhook;      /* callback_url deliveries; NULL: webhooks are off */
+    struct db *db;                /* notes on rows (the webhook outcome) */
     struct slot_pool *pool;
     const char *worker; /* this worker's name */
     /* Called once per job when it is over (acknowledged, skipped or abandoned). */

@@ -398,6 +398,7 @@ static int start(struct worker *w, const struct options *o)
                                &w->env.writer)) < 0 ||
         (r = slot_pool_new(w->loop, &po, &w->env.pool)) < 0)
         return r;
+    w->env.db = w->db;
     if (w->cfg.webhooks.secret[0]) {
         struct webhook_options wo = {.secret = w->cfg.webhooks.secret,
                                      .timeout_ms = w->cfg.webhooks.timeout_ms,

@@ -237,6 +237,17 @@ static void test_webhooks(struct tap *t, struct wctx *c)
     tap_ok(t, strstr(c->webhook, "\"status\":\"delivered\"") &&
                   strstr(c->webhook, "\"http_status\":200"),
            "the job notes the delivery (%s)", c->webhook);
+    {
+        const char *params[1] = {ok_id};
+        int seen = 0;
+        for (i = 0; i < 50 && !seen; i++) {
+            seen = wu_query(c, 5000, "SELECT webhook->>'status' FROM jobs WHERE id = $1", 1,
+                            params) && !strcmp(c->text, "delivered");
+            if (!seen)
+                wu_sleep(c, 100);
+        }
+        tap_ok(t, seen, "and so does its PostgreSQL row");
+    }
 
     rx_reset(&rx, refuse, 1);
     tap_ok(t, wu_submit(c, body) == 0, "another, whose receiver answers 400");
