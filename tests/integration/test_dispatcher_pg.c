@@ -136,6 +136,19 @@ static int wk_publish(struct ctx *x, const char *id, const char *event)
     return w.done && w.status == 0 ? 0 : -1;
 }
 
+/* Runs q (freed here) on the test's own connection and waits for it. 0 or -1. */
+static int wk_exec(struct ctx *x, struct results_query *q)
+{
+    struct fake_worker_wait w = {0};
+    int rc = db_query(x->wdb, q->sql, q->nparams, (const char *const *)q->params, wk_db, &w);
+
+    results_query_free(q);
+    if (rc < 0)
+        return -1;
+    fake_worker_run(&x->wk, &w);
+    return w.done && w.status == 0 ? 0 : -1;
+}
+
 /* Upserts a finished row through results_sql (created/finished at created_us). */
 static int wk_row(struct ctx *x, const char *id, const char *language, const char *status,
                   int64_t created_us, int wall_ms)
@@ -153,19 +166,12 @@ static int wk_row(struct ctx *x, const char *id, const char *language, const cha
                             .started_us = created_us + 1000,
                             .finished_us = created_us + 2000 + wall_ms * 1000};
     struct results_query q;
-    struct fake_worker_wait w = {0};
-    int rc;
 
     snprintf(result, sizeof(result), "{\"status\":\"%s\",\"wall_ms\":%d}",
              strcmp(status, "completed") ? "runtime_error" : "ok", wall_ms);
     if (results_sql_upsert_finished(&j, &q) < 0)
         return -1;
-    rc = db_query(x->wdb, q.sql, q.nparams, (const char *const *)q.params, wk_db, &w);
-    results_query_free(&q);
-    if (rc < 0)
-        return -1;
-    fake_worker_run(&x->wk, &w);
-    return w.done && w.status == 0 ? 0 : -1;
+    return wk_exec(x, &q);
 }
 
 static void make_id(char *id, size_t len, int n)
@@ -426,8 +432,6 @@ static int wk_batch_row(struct ctx *x, const char *id, const char *bid, const ch
                             .worker = "w1", .result = result, .spec_summary = summary,
                             .batch = bid, .created_us = 1000000, .finished_us = 2000000};
     struct results_query q;
-    struct fake_worker_wait w = {0};
-    int rc;
 
     snprintf(result, sizeof(result),
              "{\"status\":\"ok\",\"verdict\":\"%s\",\"score\":%d,\"max_score\":2}", verdict,
@@ -435,12 +439,7 @@ static int wk_batch_row(struct ctx *x, const char *id, const char *bid, const ch
     snprintf(summary, sizeof(summary), "{\"name\":\"%s\"}", name);
     if (results_sql_upsert_batch(&j, 1, &q) < 0)
         return -1;
-    rc = db_query(x->wdb, q.sql, q.nparams, (const char *const *)q.params, wk_db, &w);
-    results_query_free(&q);
-    if (rc < 0)
-        return -1;
-    fake_worker_run(&x->wk, &w);
-    return w.done && w.status == 0 ? 0 : -1;
+    return wk_exec(x, &q);
 }
 
 static void test_batch_fallback(struct ctx *x)
