@@ -88,13 +88,6 @@ const char *db_result_value(const struct db_result *r, int row, int col)
     return PQgetvalue(res, row, col);
 }
 
-long db_result_affected(const struct db_result *r)
-{
-    const char *s = r->pg ? PQcmdTuples((PGresult *)r->pg) : "";
-
-    return *s ? strtol(s, NULL, 10) : -1;
-}
-
 int db_is_connected(const struct db *db)
 {
     return db->state == ST_READY;

@@ -57,9 +57,6 @@ struct db_result {
 /* Value at (row, col) as text, NULL for SQL NULL or out of range. */
 const char *db_result_value(const struct db_result *r, int row, int col);
 
-/* Number of rows affected by INSERT/UPDATE/DELETE (-1 when not a command result). */
-long db_result_affected(const struct db_result *r);
-
 typedef void (*db_query_cb)(struct db *db, const struct db_result *r, void *data);
 typedef void (*db_close_cb)(void *data);
 /* applied: migrations applied by this call (0 when none was pending); version: newest in the

@@ -436,25 +436,23 @@ static const char *const note_lua[] = {
 static const char *const batch_get_lua[] = {
     "return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}\n", NULL};
 
-static const struct {
-    const char *name;
-    const char *const *parts; /* the text in pieces: C caps one literal at 4095 bytes */
-} scripts[QUEUE_SCRIPT_COUNT] = {
-    [QUEUE_SCRIPT_ENQUEUE] = {"enqueue", enqueue_lua},
-    [QUEUE_SCRIPT_START] = {"start", start_lua},
-    [QUEUE_SCRIPT_TAKE] = {"take", take_lua},
-    [QUEUE_SCRIPT_RETRY] = {"retry", retry_lua},
-    [QUEUE_SCRIPT_NOTE] = {"note", note_lua},
-    [QUEUE_SCRIPT_BATCH_ENQUEUE] = {"batch_enqueue", batch_enqueue_lua},
-    [QUEUE_SCRIPT_BATCH_CANCEL] = {"batch_cancel", batch_cancel_lua},
-    [QUEUE_SCRIPT_BATCH_GET] = {"batch_get", batch_get_lua},
-    [QUEUE_SCRIPT_RELEASE] = {"release", release_lua},
-    [QUEUE_SCRIPT_DELETE] = {"delete", delete_lua},
-    [QUEUE_SCRIPT_FINISH] = {"finish", finish_lua},
-    [QUEUE_SCRIPT_RECOVER] = {"recover", recover_lua},
-    [QUEUE_SCRIPT_CANCEL] = {"cancel", cancel_lua},
-    [QUEUE_SCRIPT_ADOPT] = {"adopt", adopt_lua},
-    [QUEUE_SCRIPT_DEPTH] = {"depth", depth_lua},
+/* Each script's text in pieces: C caps one literal at 4095 bytes. */
+static const char *const *const scripts[QUEUE_SCRIPT_COUNT] = {
+    [QUEUE_SCRIPT_ENQUEUE] = enqueue_lua,
+    [QUEUE_SCRIPT_START] = start_lua,
+    [QUEUE_SCRIPT_TAKE] = take_lua,
+    [QUEUE_SCRIPT_RETRY] = retry_lua,
+    [QUEUE_SCRIPT_NOTE] = note_lua,
+    [QUEUE_SCRIPT_BATCH_ENQUEUE] = batch_enqueue_lua,
+    [QUEUE_SCRIPT_BATCH_CANCEL] = batch_cancel_lua,
+    [QUEUE_SCRIPT_BATCH_GET] = batch_get_lua,
+    [QUEUE_SCRIPT_RELEASE] = release_lua,
+    [QUEUE_SCRIPT_DELETE] = delete_lua,
+    [QUEUE_SCRIPT_FINISH] = finish_lua,
+    [QUEUE_SCRIPT_RECOVER] = recover_lua,
+    [QUEUE_SCRIPT_CANCEL] = cancel_lua,
+    [QUEUE_SCRIPT_ADOPT] = adopt_lua,
+    [QUEUE_SCRIPT_DEPTH] = depth_lua,
 };
 
 char *queue_script_text(enum queue_script s)
@@ -464,20 +462,15 @@ char *queue_script_text(enum queue_script s)
 
     if ((unsigned)s >= QUEUE_SCRIPT_COUNT)
         return NULL;
-    for (i = 0; scripts[s].parts[i]; i++)
-        len += strlen(scripts[s].parts[i]);
+    for (i = 0; scripts[s][i]; i++)
+        len += strlen(scripts[s][i]);
     if (!(text = p = malloc(len)))
         return NULL;
-    for (i = 0; scripts[s].parts[i]; i++) {
-        size_t n = strlen(scripts[s].parts[i]);
-        memcpy(p, scripts[s].parts[i], n);
+    for (i = 0; scripts[s][i]; i++) {
+        size_t n = strlen(scripts[s][i]);
+        memcpy(p, scripts[s][i], n);
         p += n;
     }
     *p = '\0';
     return text;
-}
-
-const char *queue_script_name(enum queue_script s)
-{
-    return (unsigned)s < QUEUE_SCRIPT_COUNT ? scripts[s].name : "?";
 }

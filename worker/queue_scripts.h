@@ -31,7 +31,4 @@ enum queue_script {
  * range or out of memory. */
 char *queue_script_text(enum queue_script s);
 
-/* A short name for logs ("enqueue", "start", ...), or "?" when s is out of range. */
-const char *queue_script_name(enum queue_script s);
-
 #endif

@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A queued row: the job with its strings in text[] (one allocation per row). */
+/* A queued row: its statement's object (results_sql_row), built and validated once in put. */
 struct rw_row {
     struct rw_row *next;
-    struct results_job job;
+    json_t *obj;
+    const char *id; /* obj's "id": lives as long as obj */
     result_writer_cb cb;
     void *data;
     int alone;  /* part of a batch the server refused: goes in a statement of its own */
     int status; /* once on the delivery list */
-    char text[];
 };
 
 /* The db callback's data for the batch in flight. result_writer_free() detaches it (w = NULL,
@@ -88,50 +88,10 @@ static uint64_t pace_wait(struct result_writer *w)
     return w->min_gap_ms - since;
 }
 
-/* Copies s (NULL stays NULL) to *p and advances *p. */
-static const char *copy_str(char **p, const char *s)
+static void row_free(struct rw_row *r)
 {
-    char *d = *p;
-    size_t n;
-
-    if (!s)
-        return NULL;
-    n = strlen(s) + 1;
-    memcpy(d, s, n);
-    *p += n;
-    return d;
-}
-
-static size_t str_size(const char *s)
-{
-    return s ? strlen(s) + 1 : 0;
-}
-
-static struct rw_row *row_copy(const struct results_job *j, result_writer_cb cb, void *data)
-{
-    size_t len = str_size(j->id) + str_size(j->queue) + str_size(j->language) +
-                 str_size(j->status) + str_size(j->worker) + str_size(j->spec_summary) +
-                 str_size(j->result) + str_size(j->metadata) + str_size(j->batch);
-    struct rw_row *row = malloc(sizeof(*row) + len);
-    char *p;
-
-    if (!row)
-        return NULL;
-    memset(row, 0, sizeof(*row));
-    row->job = *j;
-    p = row->text;
-    row->job.id = copy_str(&p, j->id);
-    row->job.queue = copy_str(&p, j->queue);
-    row->job.language = copy_str(&p, j->language);
-    row->job.status = copy_str(&p, j->status);
-    row->job.worker = copy_str(&p, j->worker);
-    row->job.spec_summary = copy_str(&p, j->spec_summary);
-    row->job.result = copy_str(&p, j->result);
-    row->job.metadata = copy_str(&p, j->metadata);
-    row->job.batch = copy_str(&p, j->batch);
-    row->cb = cb;
-    row->data = data;
-    return row;
+    json_decref(r->obj);
+    free(r);
 }
 
 /* Appends rows (a list) to the delivery list, each with status. */
@@ -160,7 +120,7 @@ static void run_out(struct result_writer *w)
         if (!(w->out = r->next))
             w->out_tail = NULL;
         r->cb(r->status, r->data);
-        free(r);
+        row_free(r);
     }
 }
 
@@ -217,7 +177,7 @@ static void on_batch(struct db *db, const struct db_result *r, void *data)
 static int id_taken(const struct rw_row *rows, const struct rw_row *end, const char *id)
 {
     for (; rows != end; rows = rows->next)
-        if (strcmp(rows->job.id, id) == 0)
+        if (strcmp(rows->id, id) == 0)
             return 1;
     return 0;
 }
@@ -228,26 +188,26 @@ static int id_taken(const struct rw_row *rows, const struct rw_row *end, const c
  * negative errno with the batch's rows (off the queue) in *failed. */
 static int send_next(struct result_writer *w, struct rw_row **failed)
 {
-    struct results_job jobs[RESULTS_BATCH_MAX];
+    json_t *objs[RESULTS_BATCH_MAX];
     struct rw_row *last = w->head, *r;
     struct results_query q;
     struct rw_batch *b;
     size_t n = 1;
     int rc;
 
-    jobs[0] = last->job;
+    objs[0] = last->obj;
     if (!last->alone)
         for (r = last->next; r && n < RESULTS_BATCH_MAX && !r->alone; r = r->next) {
-            if (id_taken(w->head, r, r->job.id))
+            if (id_taken(w->head, r, r->id))
                 break;
-            jobs[n++] = r->job;
+            objs[n++] = r->obj;
             last = r;
         }
     *failed = w->head;
     if (!(w->head = last->next))
         w->tail = NULL;
     last->next = NULL;
-    if ((rc = results_sql_upsert_batch(jobs, n, &q)) < 0)
+    if ((rc = results_sql_upsert_rows(objs, n, &q)) < 0)
         return rc;
     if (!(b = malloc(sizeof(*b)))) {
         results_query_free(&q);
@@ -290,16 +250,23 @@ int result_writer_put(struct result_writer *w, const struct results_job *row, re
                       void *data)
 {
     struct rw_row *r, *failed = NULL;
+    json_t *obj;
     int was_empty, rc;
 
     if (!w || !row || !cb)
         return -EINVAL;
     if (w->freed)
         return -ESHUTDOWN;
-    if ((rc = results_sql_check_finished(row)) < 0)
-        return rc;
-    if (!(r = row_copy(row, cb, data)))
+    if (!(obj = results_sql_row(row)))
+        return -EINVAL;
+    if (!(r = calloc(1, sizeof(*r)))) {
+        json_decref(obj);
         return -ENOMEM;
+    }
+    r->obj = obj;
+    r->id = json_string_value(json_object_get(obj, "id"));
+    r->cb = cb;
+    r->data = data;
     was_empty = !w->head;
     if (w->tail)
         w->tail->next = r;
@@ -316,7 +283,7 @@ int result_writer_put(struct result_writer *w, const struct results_job *row, re
         return 0;
     }
     if ((rc = send_next(w, &failed)) < 0)
-        free(failed);
+        row_free(failed);
     return rc;
 }
 

@@ -5,8 +5,9 @@
  * batch runs the next one fills up, and statements start at least min_gap_ms apart: under
  * load that caps commits per second and rows share them; an idle writer sends a lone row at
  * once (the last statement is long past: no added latency).
- * Does: copy each row in (every string), keep at most one query in flight on its db, run each
- * row's callback exactly once, and keep one row the server refuses from failing the others.
+ * Does: take each row in as its statement's object (results_sql_row: strings copied, JSON
+ * text parsed once), keep at most one query in flight on its db, run each row's callback
+ * exactly once, and keep one row the server refuses from failing the others.
  * Must not: retry a row itself (the caller backs off and puts it again: the upsert is
  * idempotent), put one id twice in a statement, or run a callback from inside
  * result_writer_put(). */

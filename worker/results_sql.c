@@ -220,66 +220,80 @@ static json_t *json_time(int64_t us)
     return us ? json_integer((json_int_t)us) : json_null();
 }
 
-/* One row as the recordset's object. Returns a new reference, or NULL with *err set. */
-static json_t *batch_row(const struct results_job *j, int *err)
+/* The recordset's object for one row: a new reference, or NULL for a row the batch does
+ * not take. */
+json_t *results_sql_row(const struct results_job *j)
 {
-    json_t *o;
-
-    *err = -EINVAL;
     if (!job_valid(j) || !final_status(j->status))
         return NULL;
     /* "o" steals a reference and fails the pack on NULL: a NULL here is invalid text (or
      * ENOMEM, which json_loads does not tell apart). Strings must be UTF-8 (PostgreSQL's
      * too): json_pack refuses the rest. */
-    o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}",
-                  "id", j->id, "queue", j->queue, "language", j->language, "status", j->status,
-                  "priority", j->priority, "attempts", j->attempts, "worker", j->worker,
-                  "spec_summary", json_value(j->spec_summary), "result", json_value(j->result),
-                  "metadata", json_value(j->metadata), "created_us", json_time(j->created_us),
-                  "started_us", json_time(j->started_us), "finished_us",
-                  json_time(j->finished_us), "batch_id", j->batch);
-    if (o)
-        *err = 0;
-    return o;
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}",
+                     "id", j->id, "queue", j->queue, "language", j->language, "status", j->status,
+                     "priority", j->priority, "attempts", j->attempts, "worker", j->worker,
+                     "spec_summary", json_value(j->spec_summary), "result", json_value(j->result),
+                     "metadata", json_value(j->metadata), "created_us", json_time(j->created_us),
+                     "started_us", json_time(j->started_us), "finished_us",
+                     json_time(j->finished_us), "batch_id", j->batch);
 }
 
 int results_sql_check_finished(const struct results_job *j)
 {
-    int r;
+    json_t *o = results_sql_row(j);
 
-    json_decref(batch_row(j, &r));
-    return r;
+    json_decref(o);
+    return o ? 0 : -EINVAL;
 }
 
-int results_sql_upsert_batch(const struct results_job *rows, size_t n, struct results_query *q)
+int results_sql_upsert_rows(json_t *const *rows, size_t n, struct results_query *q)
 {
     json_t *arr;
-    char *text = NULL;
-    int r = 0;
+    char *text;
 
     memset(q, 0, sizeof(*q));
     if (!rows || n < 1 || n > RESULTS_BATCH_MAX)
         return -EINVAL;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < i; k++)
-            if (rows[i].id && rows[k].id && strcmp(rows[i].id, rows[k].id) == 0)
+        for (size_t k = 0; k < i; k++) {
+            const char *a = json_string_value(json_object_get(rows[i], "id"));
+            const char *b = json_string_value(json_object_get(rows[k], "id"));
+
+            if (!a || !b || strcmp(a, b) == 0)
                 return -EINVAL;
+        }
     if (!(arr = json_array()))
         return -ENOMEM;
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        json_t *o = batch_row(&rows[i], &r);
-
-        if (o && json_array_append_new(arr, o) < 0)
-            r = -ENOMEM;
-    }
-    if (r == 0 && !(text = json_dumps(arr, JSON_COMPACT)))
-        r = -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append(arr, rows[i]) < 0) {
+            json_decref(arr);
+            return -ENOMEM;
+        }
+    text = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
-    if (r < 0)
-        return r;
+    if (!text)
+        return -ENOMEM;
     q->params[q->nparams++] = text;
     q->sql = strdup(batch_sql);
     return finish(q, q->sql ? 0 : -ENOMEM);
+}
+
+int results_sql_upsert_batch(const struct results_job *rows, size_t n, struct results_query *q)
+{
+    json_t *objs[RESULTS_BATCH_MAX];
+    size_t k = 0;
+    int r = -EINVAL;
+
+    memset(q, 0, sizeof(*q));
+    if (!rows || n < 1 || n > RESULTS_BATCH_MAX)
+        return -EINVAL;
+    while (k < n && (objs[k] = results_sql_row(&rows[k])))
+        k++;
+    if (k == n)
+        r = results_sql_upsert_rows(objs, n, q);
+    while (k > 0)
+        json_decref(objs[--k]);
+    return r;
 }
 
 int results_sql_mark_running(const struct results_job *j, struct results_query *q)

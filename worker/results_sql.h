@@ -83,6 +83,16 @@ int results_sql_check_finished(const struct results_job *j);
  * while parsing read as -EINVAL). */
 int results_sql_upsert_batch(const struct results_job *rows, size_t n, struct results_query *q);
 
+/* The object results_sql_upsert_batch puts in its parameter for j: a new reference, or NULL
+ * when results_sql_check_finished refuses j (or out of memory: jansson does not tell them
+ * apart). A writer builds it once, when it takes a row, so the row's JSON text is parsed
+ * once and a batch only serialises the objects it holds. */
+json_t *results_sql_row(const struct results_job *j);
+
+/* results_sql_upsert_batch for rows results_sql_row built (borrowed). 0, -EINVAL (n out of
+ * range, an id twice) or -ENOMEM. */
+int results_sql_upsert_rows(json_t *const *rows, size_t n, struct results_query *q);
+
 /* Marks a job running (status must be "running"; started_us 0 = now()): inserts it, or
  * updates it when the stored attempt is older, or the same attempt still queued/running (a
  * finished attempt is never turned back into a running one). Clears result and finished_at.

@@ -275,7 +275,6 @@ static int plan_grading(struct job_run *job)
     return 0;
 }
 
-/* The spec as stored by the dispatcher, read back strictly. */
 /* The job's commands and steps, once its spec is complete. */
 static void plan_steps(struct job_run *job)
 {

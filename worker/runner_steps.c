@@ -52,27 +52,18 @@ static void publish_json(struct job_run *job, json_t *ev)
 static void flush_output(struct job_run *job)
 {
     static const char *const names[2] = {"stdout", "stderr"};
-    char channel[KEYS_NAME_MAX + 1];
-    int i;
 
-    if (keys_events(channel, sizeof(channel), job->id) < 0)
-        return;
-    for (i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++) {
         size_t n;
-        char *text, *msg;
-        json_t *ev;
+        char *text;
+
         if (!job->pending[i].len)
             continue;
         text = utf8_sanitize(job->pending[i].data, job->pending[i].len, &n);
-        ev = text ? json_pack("{s:s, s:s, s:s, s:s#, s:b}", "id", job->id, "event", "output",
-                              "stream", names[i], "data", text, (int)n, "dropped",
-                              job->pending[i].dropped)
-                  : NULL;
-        msg = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-        if (msg)
-            (void)rq_publish(job->env->rq, channel, msg, strlen(msg), NULL, NULL);
-        free(msg);
-        json_decref(ev);
+        if (text)
+            publish_json(job, json_pack("{s:s, s:s, s:s, s:s#, s:b}", "id", job->id, "event",
+                                        "output", "stream", names[i], "data", text, (int)n,
+                                        "dropped", job->pending[i].dropped));
         free(text);
         job->pending[i].len = 0;
         job->pending[i].dropped = 0;
