@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "job_field.h"
+#include "job_graded.h"
 
 static const char *const top_keys[] = {"submissions", "language", "tests", "checker", "grading",
                                        "limits",      "queue",    "priority", NULL};
@@ -49,33 +50,44 @@ static int check_name(const json_t *v, size_t i, struct api_error *e)
     return 0;
 }
 
-/* The job body of submission i: the shared fields, then the submission's own. */
-static json_t *job_body(const json_t *root, const json_t *sub)
+/* Keys of the body copied into each submission's job body. */
+static const char *const shared_keys[] = {"language", "limits", "queue", "priority", NULL};
+static const char *const graded_keys[] = {"tests", "checker", "grading", NULL};
+
+static int copy_keys(json_t *body, const json_t *from, const char *const *keys)
 {
-    static const char *const shared[] = {"language", "tests",  "checker", "grading",
-                                         "limits",   "queue",  "priority", NULL};
-    json_t *body = json_object();
     size_t k;
 
-    for (k = 0; body && shared[k]; k++) {
-        json_t *v = json_object_get(root, shared[k]);
-        if (v && json_object_set(body, shared[k], v) < 0)
-            goto fail;
+    for (k = 0; keys[k]; k++) {
+        json_t *v = json_object_get(from, keys[k]);
+        if (v && json_object_set(body, keys[k], v) < 0)
+            return -1;
     }
-    for (k = 0; body && own_fields[k]; k++) {
-        json_t *v = json_object_get(sub, own_fields[k]);
-        if (v && json_object_set(body, own_fields[k], v) < 0)
-            goto fail;
-    }
-    return body;
-fail:
-    json_decref(body);
-    return NULL;
+    return 0;
 }
 
+/* The job body of a submission: the shared fields, then the submission's own; the graded
+ * part only when `graded` (see parse_submission). */
+static json_t *job_body(const json_t *root, const json_t *sub, int graded)
+{
+    json_t *body = json_object();
+
+    if (body && (copy_keys(body, root, shared_keys) < 0 ||
+                 (graded && copy_keys(body, root, graded_keys) < 0) ||
+                 copy_keys(body, sub, own_fields) < 0)) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* Submission i into *out. The graded part is the same for every submission and depends on
+ * nothing a submission sets, so only the first validates it (any error in it is reported
+ * there, as it would be anyway) and the others copy it from `first` rather than decode the
+ * same tests again. */
 static int parse_submission(const json_t *root, const json_t *sub, size_t i,
-                            const struct job_policy *p, struct job_spec *out,
-                            struct api_error *e)
+                            const struct job_policy *p, const struct job_spec *first,
+                            struct job_spec *out, struct api_error *e)
 {
     char prefix[32], name[24];
     const json_t *v;
@@ -89,7 +101,7 @@ static int parse_submission(const json_t *root, const json_t *sub, size_t i,
         return r;
     if ((v = json_object_get(sub, "name")) && (r = check_name(v, i, e)) < 0)
         return r;
-    if (!(body = job_body(root, sub)))
+    if (!(body = job_body(root, sub, !first)))
         return job_field_nomem(e);
     r = job_spec_parse_value(body, p, out, e);
     json_decref(body);
@@ -97,6 +109,8 @@ static int parse_submission(const json_t *root, const json_t *sub, size_t i,
         name_submission(e, i);
         return r;
     }
+    if (first && job_graded_copy(out, first) < 0)
+        return job_field_nomem(e);
     snprintf(name, sizeof(name), "%zu", i + 1);
     out->name = strdup(v ? json_string_value(v) : name);
     return out->name ? 0 : job_field_nomem(e);
@@ -125,9 +139,10 @@ static int parse_root(const json_t *root, const struct job_policy *p, size_t max
     if (!(out->jobs = calloc(json_array_size(subs), sizeof(*out->jobs))))
         return job_field_nomem(e);
     for (i = 0; i < json_array_size(subs); i++) {
-        if ((r = parse_submission(root, json_array_get(subs, i), i, p, &out->jobs[i], e)) < 0)
+        out->n = i + 1; /* counted before it is filled: a failure half-way is freed too */
+        if ((r = parse_submission(root, json_array_get(subs, i), i, p,
+                                  i ? &out->jobs[0] : NULL, &out->jobs[i], e)) < 0)
             return r;
-        out->n++;
         for (k = 0; k < i; k++)
             if (!strcmp(out->jobs[k].name, out->jobs[i].name)) {
                 char field[32];

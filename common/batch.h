@@ -19,7 +19,8 @@
 #define BATCH_NAME_MAX 64
 
 struct batch_spec {
-    struct job_spec *jobs; /* one per submission, graded (tests in each, as parsed) */
+    /* one per submission, each graded: the first parsed its tests, the others copy them */
+    struct job_spec *jobs;
     size_t n;
 };
 

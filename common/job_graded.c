@@ -134,6 +134,43 @@ int job_graded_parse(const json_t *root, const struct job_policy *p, struct job_
     return 0;
 }
 
+static unsigned char *dup_bytes(const unsigned char *data, size_t len)
+{
+    return job_field_dup((const char *)data, len);
+}
+
+int job_graded_copy(struct job_spec *dst, const struct job_spec *src)
+{
+    const struct job_checker *c = &src->checker;
+    size_t i;
+
+    dst->grading = src->grading;
+    dst->checker.opts = c->opts;
+    dst->checker.source_len = c->source_len;
+    if ((c->language && !(dst->checker.language = strdup(c->language))) ||
+        (c->source && !(dst->checker.source = dup_bytes(c->source, c->source_len))))
+        return -ENOMEM;
+    if (!src->ntests)
+        return 0;
+    if (!(dst->tests = calloc(src->ntests, sizeof(*dst->tests))))
+        return -ENOMEM;
+    dst->ntests = src->ntests;
+    for (i = 0; i < src->ntests; i++) {
+        const struct job_test *s = &src->tests[i];
+        struct job_test *d = &dst->tests[i];
+
+        d->stdin_len = s->stdin_len;
+        d->expected_len = s->expected_len;
+        d->points = s->points;
+        if (!(d->name = strdup(s->name)) ||
+            !(d->stdin_data = dup_bytes(s->stdin_data, s->stdin_len)) ||
+            !(d->expected = dup_bytes(s->expected, s->expected_len)) ||
+            (s->group && !(d->group = strdup(s->group))))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 /* The canonical "checker" object; NULL when out of memory. */
 static json_t *checker_json(const struct job_checker *c)
 {

@@ -125,11 +125,8 @@ void batches_submit(const struct runq_config *cfg, const struct languages *langs
     struct submit_op *op;
     int r;
 
-    if (!submit_is_json(http_request_header(req, "Content-Type"))) {
-        http_respond_error(ex, 415, "unsupported_media_type",
-                           "Content-Type must be application/json", NULL);
+    if (!submit_require_json(ex))
         return;
-    }
     submit_policy(&c, &pol);
     pol.webhooks = 0; /* a batch's jobs report through the batch, not callbacks */
     if (batch_parse(req->body, req->body_len, &pol, cfg->dispatcher.max_submissions, &b, &err) <
@@ -154,6 +151,15 @@ void batches_submit(const struct runq_config *cfg, const struct languages *langs
 
 /* GET */
 
+/* The one shape of a batch, whichever store answered (counts and jobs are stolen). */
+static json_t *batch_doc(const char *id, const char *status, json_int_t total, json_int_t done,
+                         json_int_t created_ms, json_t *counts, json_t *jobs)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "id", id, "status", status, "total",
+                     total, "done", done, "created_ms", created_ms, "counts", counts, "jobs",
+                     jobs);
+}
+
 json_t *batches_json(const struct rq_batch *b)
 {
     json_t *jobs = json_array(), *counts = json_object();
@@ -168,9 +174,8 @@ json_t *batches_json(const struct rq_batch *b)
     }
     for (i = 0; counts && i < b->ncounts; i++)
         json_object_set_new(counts, b->count_names[i], json_integer(b->counts[i]));
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "id", b->id, "status", b->state,
-                     "total", (json_int_t)b->total, "done", (json_int_t)b->done, "created_ms",
-                     (json_int_t)b->created_ms, "counts", counts, "jobs", jobs);
+    return batch_doc(b->id, b->state, (json_int_t)b->total, (json_int_t)b->done,
+                     (json_int_t)b->created_ms, counts, jobs);
 }
 
 /* What GET needs across Redis and, once the batch is gone from Redis, PostgreSQL. */
@@ -220,9 +225,8 @@ static void on_rows(struct db *db, const struct db_result *res, void *data)
     }
     created_ms = strtoll(db_result_value(res, 0, RESULTS_BCOL_CREATED_US), NULL, 10) / 1000;
     api_json(op->ex, 200,
-             json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o}", "id", op->id, "status",
-                       "completed", "total", res->nrows, "done", res->nrows, "created_ms",
-                       (json_int_t)created_ms, "counts", counts, "jobs", jobs));
+             batch_doc(op->id, "completed", res->nrows, res->nrows, (json_int_t)created_ms,
+                       counts, jobs));
     free(op);
 }
 

@@ -44,7 +44,7 @@ static int queue_exists(void *ctx, const char *name)
     return submit_find_queue(((struct submit_ctx *)ctx)->cfg, name) != NULL;
 }
 
-int submit_is_json(const char *ct)
+static int is_json(const char *ct)
 {
     static const char want[] = "application/json";
 
@@ -54,6 +54,15 @@ int submit_is_json(const char *ct)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+int submit_require_json(struct http_exchange *ex)
+{
+    if (is_json(http_request_header(http_exchange_request(ex), "Content-Type")))
+        return 1;
+    http_respond_error(ex, 415, "unsupported_media_type", "Content-Type must be application/json",
+                       NULL);
+    return 0;
 }
 
 static void on_enqueued(void *arg, int status, const struct rq_enqueued *res)
@@ -124,12 +133,9 @@ void submit_job(const struct runq_config *cfg, const struct languages *langs, st
     struct op *op;
     int rc;
 
-    submit_policy(&c, &pol);
-    if (!submit_is_json(http_request_header(req, "Content-Type"))) {
-        http_respond_error(ex, 415, "unsupported_media_type",
-                           "Content-Type must be application/json", NULL);
+    if (!submit_require_json(ex))
         return;
-    }
+    submit_policy(&c, &pol);
     if (idem && keys_valid_idem(idem) < 0) {
         http_respond_error(ex, 400, "invalid_header",
                            "Idempotency-Key must be 1..255 printable ASCII characters",

@@ -30,8 +30,9 @@ struct submit_ctx {
  * the parse. */
 void submit_policy(struct submit_ctx *c, struct job_policy *pol);
 
-/* "application/json", any case, parameters (charset) allowed. */
-int submit_is_json(const char *content_type);
+/* 1 when ex's Content-Type is "application/json" (any case, parameters such as charset
+ * allowed); otherwise answers 415 unsupported_media_type and returns 0. */
+int submit_require_json(struct http_exchange *ex);
 
 /* A lone "source" gets the name of its language's file. 0 or -ENOMEM (or an unknown
  * language, which the parse has ruled out). */
