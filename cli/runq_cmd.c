@@ -53,6 +53,22 @@ static json_t *object_of(const char *what, const struct runq_http_resp *r)
     return j;
 }
 
+/* The answer to a request (http_rc is what runq_http_get/_post returned) as a JSON object in
+ * *out: RUNQ_EXIT_OK, or an exit code after printing why (not HTTP 200, or not the API's JSON)
+ * with *out NULL. Frees r either way. */
+static int answer_object(const char *what, int http_rc, struct runq_http_resp *r, json_t **out)
+{
+    int rc;
+
+    *out = NULL;
+    if (http_rc < 0 || r->status != 200)
+        rc = runq_cmd_fail(what, r);
+    else
+        rc = (*out = object_of(what, r)) ? RUNQ_EXIT_OK : RUNQ_EXIT_SERVER;
+    runq_http_resp_free(r);
+    return rc;
+}
+
 static void print_json(const json_t *j)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -266,15 +282,8 @@ int runq_cmd_get(struct runq_http *h, const struct runq_opts *o)
 
     snprintf(path, sizeof(path), "/v1/jobs/%s", o->id);
     snprintf(what, sizeof(what), "GET %s", path);
-    if (runq_http_get(h, path, 0, &r) < 0 || r.status != 200) {
-        rc = runq_cmd_fail(what, &r);
-        runq_http_resp_free(&r);
+    if ((rc = answer_object(what, runq_http_get(h, path, 0, &r), &r, &job)) != RUNQ_EXIT_OK)
         return rc;
-    }
-    job = object_of(what, &r);
-    runq_http_resp_free(&r);
-    if (!job)
-        return RUNQ_EXIT_SERVER;
     rc = show_job(job, o->json, 1);
     json_decref(job);
     return rc;
@@ -289,22 +298,14 @@ int runq_cmd_cancel(struct runq_http *h, const struct runq_opts *o)
 
     snprintf(path, sizeof(path), "/v1/jobs/%s/cancel", o->id);
     snprintf(what, sizeof(what), "cancel %s", o->id);
-    if (runq_http_post(h, path, "", &r) < 0 || r.status != 200) {
-        rc = runq_cmd_fail(what, &r);
-        runq_http_resp_free(&r);
+    if ((rc = answer_object(what, runq_http_post(h, path, "", &r), &r, &answer)) != RUNQ_EXIT_OK)
         return rc;
-    }
-    answer = object_of(what, &r);
-    runq_http_resp_free(&r);
-    if (!answer)
-        return RUNQ_EXIT_SERVER;
-    if (o->json)
+    if (o->json) {
         print_json(answer);
-    else
-        printf("%s %s\n", o->id,
-               json_string_value(json_object_get(answer, "status"))
-                   ? json_string_value(json_object_get(answer, "status"))
-                   : "cancelled");
+    } else {
+        const char *status = json_string_value(json_object_get(answer, "status"));
+        printf("%s %s\n", o->id, status ? status : "cancelled");
+    }
     json_decref(answer);
     return RUNQ_EXIT_OK;
 }
@@ -318,17 +319,11 @@ int runq_cmd_languages(struct runq_http *h, const struct runq_opts *o)
 
     if (o->json) {
         json_t *j;
-        if (runq_http_get(h, "/v1/languages", 0, &r) < 0 || r.status != 200) {
-            rc = runq_cmd_fail("GET /v1/languages", &r);
-            runq_http_resp_free(&r);
-            return rc;
-        }
-        j = object_of("GET /v1/languages", &r);
-        runq_http_resp_free(&r);
+        rc = answer_object("GET /v1/languages", runq_http_get(h, "/v1/languages", 0, &r), &r, &j);
         if (j)
             print_json(j);
         json_decref(j);
-        return j ? RUNQ_EXIT_OK : RUNQ_EXIT_SERVER;
+        return rc;
     }
     if ((rc = runq_cmd_fetch_languages(h, &langs)) != RUNQ_EXIT_OK)
         return rc;

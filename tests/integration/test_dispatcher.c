@@ -9,7 +9,6 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dispatcher_app.h"
 #include "fake_worker.h"
 #include "http_client.h"
-#include "http_server.h"
 #include "redis_server.h"
-#include "routes.h"
 #include "rq.h"
 #include "tap.h"
 
@@ -42,49 +40,12 @@ static const char languages_yaml[] = "python:\n"
                                      "  file: main.py\n"
                                      "  run: [python3, \"{file}\", \"{args}\"]\n";
 
-/* ---- server side (main thread) ---- */
-
-struct app {
-    uv_loop_t loop;
-    struct runq_config cfg;
-    struct languages langs;
-    struct rq *rq;
-    struct routes *routes;
-    struct http_server *srv;
-    uv_async_t stop;
-};
-
-static void rq_closed(void *arg)
-{
-    struct app *app = arg;
-
-    routes_free(app->routes);
-}
-
-static void server_closed(struct http_server *srv, void *data)
-{
-    struct app *app = data;
-
-    rq_close(app->rq, rq_closed, app);
-}
-
-static void stop_cb(uv_async_t *a)
-{
-    struct app *app = a->data;
-
-    routes_shutdown(app->routes);
-    http_server_close(app->srv, server_closed, app);
-    uv_close((uv_handle_t *)a, NULL);
-}
-
 /* ---- HTTP client (test thread; http_client.c) ---- */
-
-static int port;
 
 #define JSON_CT "Content-Type: application/json\r\n"
 
 /* POSTs a small python job to queue; copies the id. Returns the status. */
-static int post_job(const char *queue, const char *headers, char *id, size_t idlen)
+static int post_job(int port, const char *queue, const char *headers, char *id, size_t idlen)
 {
     char body[256], hdr[512];
     struct http_client_resp r;
@@ -103,7 +64,7 @@ static int post_job(const char *queue, const char *headers, char *id, size_t idl
 
 struct ctx {
     struct tap *t;
-    struct app *app;
+    struct dispatcher_app *app;
     struct redis_server *rs;
     redisContext *rc;
     struct fake_worker wk;
@@ -167,7 +128,7 @@ static void test_submit(struct ctx *x)
     char id[128], loc[200], big[20000];
     struct http_client_resp r;
 
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"print(1)\"}", &r);
     snprintf(id, sizeof(id), "%s", http_client_jstr(r.json, "id", NULL));
     snprintf(loc, sizeof(loc), "\nLocation: /v1/jobs/%s", id);
@@ -191,21 +152,23 @@ static void test_submit(struct ctx *x)
 
     /* Priorities go to their lanes; a run_at ahead waits in the delayed set; a bad one is
      * named. */
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"1\", \"priority\": \"high\"}", &r);
     snprintf(id, sizeof(id), "%s", http_client_jstr(r.json, "id", NULL));
     http_client_resp_clear(&r);
     tap_ok(t, redis_int(x, "LPOS runq:{default}:pending:high %s", id) == 0,
            "priority \"high\": in the high lane");
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"1\", \"priority\": 8, "
-                     "\"run_at\": \"2099-01-01T00:00:00Z\"}", &r);
+                     "\"run_at\": \"2099-01-01T00:00:00Z\"}",
+                     &r);
     tap_ok(t, r.status == 422 && !strcmp(http_client_err_field(&r), "run_at"),
            "run_at beyond dispatcher.max_delay: 422 naming run_at (%d)", r.status);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"1\", \"priority\": 8, "
-                     "\"run_at\": 4102444800}", &r);
+                     "\"run_at\": 4102444800}",
+                     &r);
     tap_ok(t, r.status == 422, "run_at as Unix seconds, same check");
     http_client_resp_clear(&r);
     {
@@ -214,48 +177,49 @@ static void test_submit(struct ctx *x)
         snprintf(body, sizeof(body),
                  "{\"language\": \"py\", \"source\": \"1\", \"priority\": 8, \"run_at\": %lld}",
                  (long long)soon);
-        http_client_call(port, "POST", "/v1/jobs", JSON_CT, body, &r);
+        http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT, body, &r);
     }
     snprintf(id, sizeof(id), "%s", http_client_jstr(r.json, "id", NULL));
     tap_ok(t, r.status == 202 && redis_int(x, "ZSCORE runq:{default}:delayed %s", id) < 0 &&
                   redis_int(x, "ZRANK runq:{default}:delayed %s", id) >= 0,
            "run_at in an hour: 202, waiting in the delayed set (%d)", r.status);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/queues", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/queues", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && strstr(r.body, "\"delayed\":1") && strstr(r.body, "\"high\":1"),
            "GET /v1/queues shows the lanes and the delayed set (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"1\", "
-                     "\"callback_url\": \"https://example.com/hook\"}", &r);
+                     "\"callback_url\": \"https://example.com/hook\"}",
+                     &r);
     tap_ok(t, r.status == 422 && !strcmp(http_client_err_field(&r), "callback_url"),
            "callback_url while webhooks.secret is unset: 422 naming callback_url");
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"1\", \"priority\": \"urgent\"}", &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "priority"),
            "an unknown priority name: 400 naming priority");
     http_client_resp_clear(&r);
 
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\",", &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\",", &r);
     tap_ok(t,
            r.status == 400 && !strcmp(http_client_err_code(&r), "invalid_json") &&
                strstr(http_client_jstr(r.json, "error", "message"), "line 1, column"),
            "bad JSON: 400 invalid_json with the position (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"x\", \"bogus\": 1}", &r);
     tap_ok(t,
            r.status == 400 && !strcmp(http_client_err_code(&r), "invalid_field") &&
                !strcmp(http_client_err_field(&r), "bogus"),
            "unknown field: 400 naming it (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"cobol\", \"source\": \"x\"}", &r);
     tap_ok(t, r.status == 422 && !strcmp(http_client_err_code(&r), "unknown_language"),
            "unknown language: 422 (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"x\", \"limits\": {\"cpu_ms\": 999999}}",
                      &r);
     tap_ok(t,
@@ -263,20 +227,21 @@ static void test_submit(struct ctx *x)
                !strcmp(http_client_err_field(&r), "limits.cpu_ms"),
            "limit above maximum: 422 naming limits.cpu_ms (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", "Content-Type: text/plain\r\n", "{}", &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs", "Content-Type: text/plain\r\n", "{}", &r);
     tap_ok(t, r.status == 415 && !strcmp(http_client_err_code(&r), "unsupported_media_type"),
            "wrong content type: 415");
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", "Content-Type: Application/JSON; charset=utf-8\r\n",
+    http_client_call(x->app->port, "POST", "/v1/jobs",
+                     "Content-Type: Application/JSON; charset=utf-8\r\n",
                      "{\"language\": \"py\", \"source\": \"x\"}", &r);
     tap_ok(t, r.status == 202, "content type with a charset parameter is JSON");
     http_client_resp_clear(&r);
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT, big, &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT, big, &r);
     tap_ok(t, r.status == 413, "body over dispatcher.max_body: 413 (%d)", r.status);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"x\", \"queue\": \"nope\"}", &r);
     tap_ok(t, r.status == 422 && !strcmp(http_client_err_code(&r), "unknown_queue"),
            "unknown queue: 422");
@@ -290,8 +255,9 @@ static void test_full_and_idem(struct ctx *x)
     struct http_client_resp r;
     long long before;
 
-    tap_ok(t, post_job("tiny", NULL, NULL, 0) == 202, "tiny queue: first job accepted");
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT,
+    tap_ok(t, post_job(x->app->port, "tiny", NULL, NULL, 0) == 202,
+           "tiny queue: first job accepted");
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
                      "{\"language\": \"py\", \"source\": \"x\", \"queue\": \"tiny\"}", &r);
     tap_ok(t,
            r.status == 503 && strstr(r.head, "\nRetry-After: 1") &&
@@ -301,8 +267,8 @@ static void test_full_and_idem(struct ctx *x)
 
     keys_pending(key, sizeof(key), "default");
     before = redis_int(x, "LLEN %s", key);
-    post_job("default", "Idempotency-Key: order-42\r\n", id1, sizeof(id1));
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT "Idempotency-Key: order-42\r\n",
+    post_job(x->app->port, "default", "Idempotency-Key: order-42\r\n", id1, sizeof(id1));
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT "Idempotency-Key: order-42\r\n",
                      "{\"language\": \"py\", \"source\": \"print(1)\", \"queue\": \"default\"}",
                      &r);
     snprintf(id2, sizeof(id2), "%s", http_client_jstr(r.json, "id", NULL));
@@ -312,7 +278,8 @@ static void test_full_and_idem(struct ctx *x)
            "Idempotency-Key twice: the same id, 200 duplicate");
     http_client_resp_clear(&r);
     tap_ok(t, redis_int(x, "LLEN %s", key) == before + 1, "... and one job in pending");
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT "Idempotency-Key: bad key\r\n", "{}", &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT "Idempotency-Key: bad key\r\n", "{}",
+                     &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "Idempotency-Key"),
            "malformed Idempotency-Key: 400");
     http_client_resp_clear(&r);
@@ -325,17 +292,18 @@ static void test_get(struct ctx *x)
     struct http_client_resp r;
     long t0, ms;
 
-    http_client_call(port, "GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL,
+                     &r);
     tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
            "GET unknown id: 404");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/jobs/not-an-id", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs/not-an-id", NULL, NULL, &r);
     tap_ok(t, r.status == 404, "GET malformed id: 404");
     http_client_resp_clear(&r);
 
-    post_job("default", NULL, id, sizeof(id));
+    post_job(x->app->port, "default", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "queued") &&
                !strcmp(http_client_jstr(r.json, "id", NULL), id) &&
@@ -347,7 +315,7 @@ static void test_get(struct ctx *x)
 
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=1", id);
     t0 = http_client_now_ms();
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     ms = http_client_now_ms() - t0;
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "queued") &&
@@ -356,7 +324,7 @@ static void test_get(struct ctx *x)
     http_client_resp_clear(&r);
     tap_ok(t, subscribers_settle(x, id, 0) == 0, "... and its subscription is gone");
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=x", id);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "wait"), "?wait=x: 400");
     http_client_resp_clear(&r);
 }
@@ -369,11 +337,11 @@ static void test_wait_finish(struct ctx *x)
     int fd1, fd2;
     long t0, ms;
 
-    post_job("work", NULL, id, sizeof(id));
+    post_job(x->app->port, "work", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
     t0 = http_client_now_ms();
-    fd1 = http_client_request(port, "GET", target, NULL, NULL);
-    fd2 = http_client_request(port, "GET", target, NULL, NULL);
+    fd1 = http_client_request(x->app->port, "GET", target, NULL, NULL);
+    fd2 = http_client_request(x->app->port, "GET", target, NULL, NULL);
     usleep(300 * 1000); /* both subscribed: the answer comes from the event */
     tap_ok(t, subscribers_settle(x, id, 1) == 1, "two waiters share one subscription");
     tap_ok(t, fake_worker_take(&x->wk, got) == 0 && !strcmp(got, id),
@@ -397,11 +365,11 @@ static void test_wait_finish(struct ctx *x)
     tap_ok(t, subscribers_settle(x, id, 0) == 0, "the subscription is dropped after the answers");
 
     /* finished between the first read and the subscription: the re-check answers */
-    post_job("work", NULL, id, sizeof(id));
+    post_job(x->app->port, "work", NULL, id, sizeof(id));
     fake_worker_take(&x->wk, got);
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
     t0 = http_client_now_ms();
-    fd1 = http_client_request(port, "GET", target, NULL, NULL);
+    fd1 = http_client_request(x->app->port, "GET", target, NULL, NULL);
     fake_worker_ack(&x->wk, got, "{\"status\":\"ok\"}");
     http_client_read_close(fd1, &r1);
     ms = http_client_now_ms() - t0;
@@ -410,15 +378,15 @@ static void test_wait_finish(struct ctx *x)
                ms < 3000,
            "a finish racing the subscription is not missed (%ld ms)", ms);
     http_client_resp_clear(&r1);
-    http_client_call(port, "GET", target, NULL, NULL, &r1);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r1);
     tap_ok(t, r1.status == 200 && !strcmp(http_client_jstr(r1.json, "status", NULL), "completed"),
            "?wait on a finished job answers at once");
     http_client_resp_clear(&r1);
 
     /* a client leaving mid-wait */
-    post_job("default", NULL, id, sizeof(id));
+    post_job(x->app->port, "default", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s?wait=15", id);
-    fd1 = http_client_request(port, "GET", target, NULL, NULL);
+    fd1 = http_client_request(x->app->port, "GET", target, NULL, NULL);
     usleep(200 * 1000);
     tap_ok(t, subscribers_settle(x, id, 1) == 1, "a waiter subscribes to the job's channel");
     close(fd1);
@@ -433,25 +401,25 @@ static void test_cancel(struct ctx *x)
     char id[128], target[256];
     struct http_client_resp r;
 
-    post_job("default", NULL, id, sizeof(id));
+    post_job(x->app->port, "default", NULL, id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s/cancel", id);
-    http_client_call(port, "POST", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "POST", target, NULL, NULL, &r);
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled") &&
                !strcmp(http_client_jstr(r.json, "id", NULL), id),
            "cancel a queued job: 200 cancelled (%s)", r.body);
     http_client_resp_clear(&r);
     tap_ok(t, in_pending(x, "default", id) == 0, "... and it left pending");
-    http_client_call(port, "POST", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "POST", target, NULL, NULL, &r);
     tap_ok(t, r.status == 409 && !strcmp(http_client_err_code(&r), "already_finished"),
            "cancel again: 409");
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", NULL, NULL,
-                     &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel",
+                     NULL, NULL, &r);
     tap_ok(t, r.status == 404, "cancel an unknown job: 404");
     http_client_resp_clear(&r);
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t, !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled"),
            "GET after cancel: cancelled");
     http_client_resp_clear(&r);
@@ -482,7 +450,7 @@ static void test_batches(struct ctx *x)
     json_t *jobs;
     redisReply *rep;
 
-    http_client_call(port, "POST", "/v1/batches", JSON_CT, body, &r);
+    http_client_call(x->app->port, "POST", "/v1/batches", JSON_CT, body, &r);
     snprintf(bid, sizeof(bid), "%s", http_client_jstr(r.json, "id", NULL));
     jobs = json_object_get(r.json, "jobs");
     snprintf(job1, sizeof(job1), "%s", http_client_jstr(json_array_get(jobs, 0), "id", NULL));
@@ -506,7 +474,7 @@ static void test_batches(struct ctx *x)
     freeReplyObject(rep);
 
     snprintf(target, sizeof(target), "/v1/batches/%s/events", bid);
-    http_client_sse_open(&sse, port, target, NULL);
+    http_client_sse_open(&sse, x->app->port, target, NULL);
     tap_ok(t, http_client_sse_until(&sse, "event: snapshot", 3000) && sse.r.status == 200 &&
                   strstr(sse.r.body, "\"done\":0"),
            "batch events: 200, a snapshot first");
@@ -516,7 +484,7 @@ static void test_batches(struct ctx *x)
                                   "\"max_score\":2}") == 0,
            "a worker takes the first job and finishes it AC");
     snprintf(target, sizeof(target), "/v1/batches/%s", bid);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     jobs = json_object_get(r.json, "jobs");
     tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "running") &&
                   json_integer_value(json_object_get(r.json, "done")) == 1 &&
@@ -526,7 +494,7 @@ static void test_batches(struct ctx *x)
            "GET: running, 1 of 3 done, AC counted, the others queued (%s)", r.body);
     http_client_resp_clear(&r);
     snprintf(target, sizeof(target), "/v1/batches/%s/cancel", bid);
-    http_client_call(port, "POST", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "POST", target, NULL, NULL, &r);
     tap_ok(t, r.status == 200 && json_integer_value(json_object_get(r.json, "cancelled")) == 2 &&
                   json_integer_value(json_object_get(r.json, "finished")) == 1,
            "cancel: the 2 queued jobs cancelled, 1 already finished (%s)", r.body);
@@ -538,33 +506,36 @@ static void test_batches(struct ctx *x)
            "then a job event per job (AC, then 2 cancelled) and finished, which ends the stream");
     http_client_sse_close(&sse);
     snprintf(target, sizeof(target), "/v1/batches/%s", bid);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t, !strcmp(http_client_jstr(r.json, "status", NULL), "cancelled") &&
                   json_integer_value(json_object_get(r.json, "done")) == 3 &&
                   json_integer_value(
                       json_object_get(json_object_get(r.json, "counts"), "cancelled")) == 2,
            "then: cancelled, 3 of 3 done, 2 counted cancelled (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/batches/work.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/batches/work.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL,
+                     &r);
     tap_ok(t, r.status == 404, "GET an unknown batch: 404");
     http_client_resp_clear(&r);
 
-    http_client_call(port, "POST", "/v1/batches", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/batches", JSON_CT,
                      "{\"language\": \"py\", \"tests\": [{\"stdin\": \"\", \"expected_output\": "
                      "\"\"}], \"submissions\": [{\"source\": \"1\"}, {\"source\": \"1\", "
-                     "\"files\": []}]}", &r);
+                     "\"files\": []}]}",
+                     &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "submissions[1].source"),
            "a bad submission: 400 naming submissions[1].source (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/batches", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/batches", JSON_CT,
                      "{\"language\": \"py\", \"submissions\": [{\"source\": \"1\"}]}", &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "tests"),
            "no tests: 400 naming tests");
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/batches", JSON_CT,
+    http_client_call(x->app->port, "POST", "/v1/batches", JSON_CT,
                      "{\"language\": \"py\", \"tests\": [{\"stdin\": \"\", \"expected_output\": "
                      "\"\"}], \"submissions\": [{\"name\": \"a\", \"source\": \"1\"}, {\"name\": "
-                     "\"a\", \"source\": \"2\"}]}", &r);
+                     "\"a\", \"source\": \"2\"}]}",
+                     &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "submissions[1].name"),
            "two submissions with one name: 400 naming the second");
     http_client_resp_clear(&r);
@@ -578,35 +549,36 @@ static void test_misc(struct ctx *x)
     size_t i;
     int ok = 0;
 
-    http_client_call(port, "PUT", "/v1/jobs", NULL, NULL, &r);
+    http_client_call(x->app->port, "PUT", "/v1/jobs", NULL, NULL, &r);
     tap_ok(t,
            r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD, POST") &&
                !strcmp(http_client_err_code(&r), "method_not_allowed"),
            "PUT /v1/jobs: 405 with Allow: GET, HEAD, POST");
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL,
+                     NULL, &r);
     tap_ok(t, r.status == 405 && strstr(r.head, "\nAllow: GET, HEAD, DELETE"),
            "POST /v1/jobs/{id}: 405 with Allow: GET, HEAD, DELETE");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/jobs?limit=5", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs?limit=5", NULL, NULL, &r);
     tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "postgres_unavailable"),
            "history without PostgreSQL: 503 postgres_unavailable (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/jobs?limit=0", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs?limit=0", NULL, NULL, &r);
     tap_ok(t, r.status == 400 && !strcmp(http_client_err_field(&r), "limit"),
            "history ?limit=0: 400 limit");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v2/nothing", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v2/nothing", NULL, NULL, &r);
     tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
            "unknown path: 404");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/healthz", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/healthz", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && json_is_true(json_object_get(r.json, "ok")), "/healthz: 200");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/readyz", NULL, NULL, &r);
     tap_ok(t, r.status == 200, "/readyz: 200 with Redis up");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/languages", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/languages", NULL, NULL, &r);
     q = json_array_get(json_object_get(r.json, "languages"), 0);
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(q, "name", NULL), "python") &&
@@ -618,12 +590,12 @@ static void test_misc(struct ctx *x)
            r.body);
     http_client_resp_clear(&r);
     redis_int(x, "HSET runq:languages python %s", "Python 3.11.2");
-    http_client_call(port, "GET", "/v1/languages", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/languages", NULL, NULL, &r);
     q = json_array_get(json_object_get(r.json, "languages"), 0);
     tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(q, "version", NULL), "Python 3.11.2"),
            "/v1/languages: the version a worker probed (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/queues", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/queues", NULL, NULL, &r);
     for (i = 0; i < json_array_size(json_object_get(r.json, "queues")); i++) {
         q = json_array_get(json_object_get(r.json, "queues"), i);
         if (!strcmp(http_client_jstr(q, "name", NULL), "tiny"))
@@ -655,17 +627,17 @@ static void test_redis_down(struct ctx *x)
     do {
         http_client_resp_clear(&r);
         usleep(50 * 1000);
-        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+        http_client_call(x->app->port, "GET", "/readyz", NULL, NULL, &r);
     } while (r.status != 503 && http_client_now_ms() - t0 < 5000);
     tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "redis_unavailable"),
            "/readyz: 503 once redis-server is stopped");
     http_client_resp_clear(&r);
-    http_client_call(port, "POST", "/v1/jobs", JSON_CT, "{\"language\": \"py\", \"source\": \"x\"}",
-                     &r);
+    http_client_call(x->app->port, "POST", "/v1/jobs", JSON_CT,
+                     "{\"language\": \"py\", \"source\": \"x\"}", &r);
     tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "redis_unavailable"),
            "POST with Redis down: 503");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/healthz", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/healthz", NULL, NULL, &r);
     tap_ok(t, r.status == 200, "/healthz still 200");
     http_client_resp_clear(&r);
 }
@@ -673,17 +645,10 @@ static void test_redis_down(struct ctx *x)
 static void *client_main(void *arg)
 {
     struct ctx *x = arg;
-    struct http_client_resp r = {0};
-    long t0 = http_client_now_ms();
     int wk;
 
-    do { /* the dispatcher's Redis connection comes up */
-        http_client_resp_clear(&r);
-        usleep(20 * 1000);
-        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
-    } while (r.status != 200 && http_client_now_ms() - t0 < 5000);
-    http_client_resp_clear(&r);
-    tap_ok(x->t, r.status == 200, "dispatcher ready");
+    /* the dispatcher's Redis connection comes up */
+    tap_ok(x->t, dispatcher_app_wait_ready(x->app->port, 5000) == 200, "dispatcher ready");
     x->rc = redisConnect("127.0.0.1", x->rs->port);
     wk = fake_worker_open(&x->wk, x->rs->url);
     tap_ok(x->t, x->rc && !x->rc->err && wk == 0, "test client and fake worker connected");
@@ -697,58 +662,25 @@ static void *client_main(void *arg)
     test_redis_down(x);
     fake_worker_close(&x->wk);
     redisFree(x->rc);
-    uv_async_send(&x->app->stop);
+    dispatcher_app_stop(x->app);
     return NULL;
 }
 
 int main(void)
 {
     struct redis_server rs = {0};
-    struct config_error err = {0};
-    struct http_server_config sc;
-    struct app app;
+    struct dispatcher_app app;
     struct tap t = {0};
     struct ctx x = {.t = &t, .app = &app, .rs = &rs};
-    struct rq_options ro = {0};
-    char host[256];
-    pthread_t th;
-    int rc;
+    struct dispatcher_app_options o = {.config_yaml = config_yaml,
+                                       .languages_yaml = languages_yaml};
 
-    memset(&app, 0, sizeof(app));
     signal(SIGPIPE, SIG_IGN);
     if (!tap_ok(&t, redis_server_start(&rs) == 0, "redis-server started"))
         return tap_done(&t);
-    rc = config_load_string(config_yaml, "test.yaml", &app.cfg, &err);
-    snprintf(app.cfg.redis.url, sizeof(app.cfg.redis.url), "%s", rs.url);
-    rc = rc ? rc : languages_load_string(languages_yaml, "languages.yaml", &app.langs, &err);
-    tap_ok(&t, rc == 0, "config and languages load (%s)", err.message);
-    uv_loop_init(&app.loop);
-    ro.url = app.cfg.redis.url;
-    ro.command_timeout_ms = 2000;
-    rc = rq_open(&app.loop, &ro, &app.rq);
-    rc = rc ? rc : routes_new(&app.loop, &app.cfg, &app.langs, app.rq, NULL, &app.routes);
-    rc = rc ? rc : routes_server_config(&app.cfg, &sc, host, sizeof(host));
-    sc.port = 0;
-    sc.request_timeout_ms = 5000;
-    sc.linger_ms = 200;
-    sc.shutdown_timeout_ms = 1000;
-    rc = rc ? rc : http_server_new(&app.loop, &sc, routes_handle, app.routes, &app.srv);
-    if (rc == 0) {
-        http_server_set_guard(app.srv, routes_guard, app.routes);
-        rc = http_server_listen(app.srv);
-    }
-    port = app.srv ? http_server_port(app.srv) : -1;
-    if (!tap_ok(&t, rc == 0 && port > 0, "dispatcher listening on 127.0.0.1:%d (%d)", port, rc)) {
-        redis_server_cleanup(&rs);
-        return tap_done(&t);
-    }
-    uv_async_init(&app.loop, &app.stop, stop_cb);
-    app.stop.data = &app;
-    pthread_create(&th, NULL, client_main, &x);
-    uv_run(&app.loop, UV_RUN_DEFAULT);
-    pthread_join(th, NULL);
-    tap_ok(&t, uv_loop_close(&app.loop) == 0, "loop closes with no handle left");
-    languages_free(&app.langs);
+    o.redis_url = rs.url;
+    if (dispatcher_app_start(&app, &t, &o))
+        dispatcher_app_run(&app, &t, client_main, &x);
     redis_server_cleanup(&rs);
     return tap_done(&t);
 }

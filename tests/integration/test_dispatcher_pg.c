@@ -9,7 +9,6 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +19,12 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "dispatcher_app.h"
 #include "fake_worker.h"
 #include "http_client.h"
-#include "http_server.h"
 #include "pg_server.h"
 #include "redis_server.h"
 #include "results_sql.h"
-#include "routes.h"
 #include "rq.h"
 #include "tap.h"
 
@@ -43,56 +41,14 @@ static const char languages_yaml[] = "python:\n"
                                      "  file: main.py\n"
                                      "  run: [python3, \"{file}\"]\n";
 
-struct app {
-    uv_loop_t loop;
-    struct runq_config cfg;
-    struct languages langs;
-    struct rq *rq;
-    struct db *db;
-    struct routes *routes;
-    struct http_server *srv;
-    uv_async_t stop;
-    int migrated;
-};
-
-static void db_closed(void *arg)
-{
-    routes_free(((struct app *)arg)->routes);
-}
-
-static void rq_closed(void *arg)
-{
-    struct app *app = arg;
-
-    db_close(app->db, db_closed, app);
-}
-
-static void server_closed(struct http_server *srv, void *data)
-{
-    struct app *app = data;
-
-    rq_close(app->rq, rq_closed, app);
-}
-
-static void stop_cb(uv_async_t *a)
-{
-    struct app *app = a->data;
-
-    routes_shutdown(app->routes);
-    http_server_close(app->srv, server_closed, app);
-    uv_close((uv_handle_t *)a, NULL);
-}
-
 /* ---- HTTP client (test thread; http_client.c) ---- */
-
-static int port;
 
 #define JSON_CT "Content-Type: application/json\r\n"
 #define ACK_RESULT "{\"status\":\"ok\",\"wall_ms\":12}" /* what the fake worker acks */
 
 struct ctx {
     struct tap *t;
-    struct app *app;
+    struct dispatcher_app *app;
     struct redis_server *rs;
     struct pg_server *pg;
     redisContext *rc;
@@ -100,7 +56,7 @@ struct ctx {
     struct db *wdb;
 };
 
-static int post_job(const char *queue, char *id, size_t idlen)
+static int post_job(int port, const char *queue, char *id, size_t idlen)
 {
     char body[256];
     struct http_client_resp r;
@@ -212,9 +168,9 @@ static void test_sse(struct ctx *x)
     struct http_client_resp r;
     int ids_ok;
 
-    post_job("work", id, sizeof(id));
+    post_job(x->app->port, "work", id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s/events", id);
-    http_client_sse_open(&s, port, target, NULL);
+    http_client_sse_open(&s, x->app->port, target, NULL);
     tap_ok(t,
            http_client_sse_until(&s, "event: snapshot", 3000) && s.r.status == 200 &&
                strstr(s.r.head, "text/event-stream") && strstr(s.r.body, "\"queued\""),
@@ -231,7 +187,7 @@ static void test_sse(struct ctx *x)
     tap_ok(t, strstr(s.r.body, "\"state\":\"completed\"") != NULL, "finished carries the state");
     http_client_sse_close(&s);
 
-    http_client_sse_open(&s, port, target, NULL);
+    http_client_sse_open(&s, x->app->port, target, NULL);
     tap_ok(t, http_client_sse_until(&s, NULL, 3000), "SSE on a finished job ends at once");
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 1);
     tap_ok(t,
@@ -240,7 +196,7 @@ static void test_sse(struct ctx *x)
            "... after one snapshot with the result (%s)", names);
     http_client_sse_close(&s);
 
-    http_client_sse_open(&s, port, target, "Last-Event-ID: 7\r\n");
+    http_client_sse_open(&s, x->app->port, target, "Last-Event-ID: 7\r\n");
     http_client_sse_until(&s, NULL, 3000);
     sse_names(s.r.body, names, sizeof(names), &ids_ok, 8);
     tap_ok(t, !strcmp(names, "snapshot,") && ids_ok,
@@ -248,9 +204,9 @@ static void test_sse(struct ctx *x)
     http_client_sse_close(&s);
 
     /* heartbeat (300 ms in this test) and a client that leaves */
-    post_job("default", id, sizeof(id));
+    post_job(x->app->port, "default", id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s/events", id);
-    http_client_sse_open(&s, port, target, NULL);
+    http_client_sse_open(&s, x->app->port, target, NULL);
     tap_ok(t, http_client_sse_until(&s, ": keepalive", 2000), "heartbeat comment lines");
     http_client_sse_close(&s);
     usleep(200 * 1000);
@@ -263,8 +219,8 @@ static void test_sse(struct ctx *x)
                "client gone: its subscription is dropped");
         freeReplyObject(rep);
     }
-    http_client_call(port, "GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/events", NULL, NULL,
-                     &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa/events",
+                     NULL, NULL, &r);
     tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
            "SSE unknown job: 404");
     http_client_resp_clear(&r);
@@ -288,7 +244,7 @@ static void test_history(struct ctx *x)
     do {
         snprintf(target, sizeof(target), "/v1/jobs?limit=3%s%s", cursor[0] ? "&cursor=" : "",
                  cursor);
-        http_client_call(port, "GET", target, NULL, NULL, &r);
+        http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
         jobs = json_object_get(r.json, "jobs");
         ok &= r.status == 200;
         for (i = 0; i < (int)json_array_size(jobs); i++, total++) {
@@ -301,7 +257,7 @@ static void test_history(struct ctx *x)
     } while (cursor[0] && pages < 10);
     tap_ok(t, ok && total == 7 && pages == 3,
            "history pages of 3 by cursor: all 7 newest first (%d rows, %d pages)", total, pages);
-    http_client_call(port, "GET", "/v1/jobs?status=failed", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs?status=failed", NULL, NULL, &r);
     jobs = json_object_get(r.json, "jobs");
     tap_ok(
         t,
@@ -311,11 +267,12 @@ static void test_history(struct ctx *x)
             !strcmp(http_client_jstr(json_array_get(jobs, 0), "result", "status"), "runtime_error"),
         "?status=failed: the 2 failed rows, no next_cursor (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/jobs?language=python&since=1700000003000", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs?language=python&since=1700000003000", NULL,
+                     NULL, &r);
     tap_ok(t, r.status == 200 && json_array_size(json_object_get(r.json, "jobs")) == 2,
            "?language=python&since=ms: 2 rows (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/jobs?since=2023-11-14T22:13:25Z", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/jobs?since=2023-11-14T22:13:25Z", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && json_array_size(json_object_get(r.json, "jobs")) == 2,
            "?since=RFC 3339: 2 rows");
     http_client_resp_clear(&r);
@@ -328,7 +285,7 @@ static void test_history(struct ctx *x)
         ok = 1;
         for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
             snprintf(target, sizeof(target), "/v1/jobs?%s", bad[i][0]);
-            http_client_call(port, "GET", target, NULL, NULL, &r);
+            http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
             if (r.status != 400 || strcmp(http_client_err_field(&r), bad[i][1]) ||
                 strcmp(http_client_err_code(&r), "invalid_query")) {
                 tap_diag("%s: %d %s", bad[i][0], r.status, r.body);
@@ -338,7 +295,7 @@ static void test_history(struct ctx *x)
         }
         tap_ok(t, ok, "bad limit, cursor, status, since: 400 naming the field");
     }
-    http_client_call(port, "GET", "/v1/stats?language=python", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/stats?language=python", NULL, NULL, &r);
     st = json_array_get(json_object_get(r.json, "stats"), 0);
     tap_ok(t,
            r.status == 200 && json_array_size(json_object_get(r.json, "stats")) == 1 &&
@@ -348,7 +305,7 @@ static void test_history(struct ctx *x)
                json_number_value(json_object_get(json_object_get(st, "wall_ms"), "p50")) == 30.0,
            "stats for python: 5 completed, mix ok 5, p50 wall 30 ms (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/stats", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/stats", NULL, NULL, &r);
     st = json_array_get(json_object_get(r.json, "stats"), 0);
     tap_ok(t,
            r.status == 200 && json_array_size(json_object_get(r.json, "stats")) == 2 &&
@@ -367,33 +324,33 @@ static void test_delete_and_fallback(struct ctx *x)
 
     make_id(id, sizeof(id), 0); /* a PostgreSQL row only */
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "completed") &&
                !strcmp(http_client_jstr(r.json, "language", NULL), "python"),
            "GET a job Redis no longer has: from PostgreSQL (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "DELETE", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 204 && r.body_len == 0, "DELETE a finished job: 204");
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t, r.status == 404, "... then GET: 404");
     http_client_resp_clear(&r);
-    http_client_call(port, "DELETE", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 404 && !strcmp(http_client_err_code(&r), "not_found"),
            "DELETE again: 404");
     http_client_resp_clear(&r);
 
-    post_job("default", id, sizeof(id));
+    post_job(x->app->port, "default", id, sizeof(id));
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    http_client_call(port, "DELETE", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 409 && !strcmp(http_client_err_code(&r), "not_finished"),
            "DELETE a queued job: 409 (%s)", r.body);
     http_client_resp_clear(&r);
-    post_job("work", id, sizeof(id));
+    post_job(x->app->port, "work", id, sizeof(id));
     fake_worker_take(&x->wk, got);
     snprintf(target, sizeof(target), "/v1/jobs/%s", id);
-    http_client_call(port, "DELETE", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "DELETE", target, NULL, NULL, &r);
     tap_ok(t, r.status == 409, "DELETE a running job: 409");
     http_client_resp_clear(&r);
 
@@ -404,7 +361,7 @@ static void test_delete_and_fallback(struct ctx *x)
     rep = redisCommand(x->rc, "DEL %s", key);
     tap_ok(t, rep && rep->integer == 1, "the Redis hash is deleted");
     freeReplyObject(rep);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
            r.status == 200 && !strcmp(http_client_jstr(r.json, "id", NULL), id) &&
                !strcmp(http_client_jstr(r.json, "status", NULL), "completed") &&
@@ -412,12 +369,13 @@ static void test_delete_and_fallback(struct ctx *x)
            "GET falls back to PostgreSQL (%s)", r.body);
     http_client_resp_clear(&r);
     snprintf(target, sizeof(target), "/v1/jobs/%s/events", id);
-    http_client_call(port, "GET", target, NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", target, NULL, NULL, &r);
     tap_ok(t,
            r.status == 200 && strstr(r.body, "event: snapshot") && strstr(r.body, "\"completed\""),
            "SSE of it: the PostgreSQL snapshot, then the end");
     http_client_resp_clear(&r);
-    http_client_call(port, "DELETE", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, &r);
+    http_client_call(x->app->port, "DELETE", "/v1/jobs/default.aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL,
+                     NULL, &r);
     tap_ok(t, r.status == 404, "DELETE an unknown job: 404");
     http_client_resp_clear(&r);
 }
@@ -452,7 +410,8 @@ static void test_batch_fallback(struct ctx *x)
     tap_ok(t, wk_batch_row(x, "work.ccccccccccccccccccccccccca", bid, "alice", "AC", 2) == 0 &&
                   wk_batch_row(x, "work.ddddddddddddddddddddddddda", bid, "bob", "WA", 1) == 0,
            "two rows of a batch that Redis no longer has");
-    http_client_call(port, "GET", "/v1/batches/work.bbbbbbbbbbbbbbbbbbbbbbbbba", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/batches/work.bbbbbbbbbbbbbbbbbbbbbbbbba", NULL, NULL,
+                     &r);
     jobs = json_object_get(r.json, "jobs");
     tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(r.json, "status", NULL), "completed") &&
                   json_integer_value(json_object_get(r.json, "total")) == 2 &&
@@ -462,7 +421,8 @@ static void test_batch_fallback(struct ctx *x)
            "GET /v1/batches/{id} answers from PostgreSQL: completed, counts, names, scores (%s)",
            r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/batches/work.eeeeeeeeeeeeeeeeeeeeeeeeea", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/batches/work.eeeeeeeeeeeeeeeeeeeeeeeeea", NULL, NULL,
+                     &r);
     tap_ok(t, r.status == 404, "a batch in neither: 404");
     http_client_resp_clear(&r);
 }
@@ -473,22 +433,22 @@ static void test_pg_down(struct ctx *x)
     struct http_client_resp r = {0};
     long t0 = http_client_now_ms();
 
-    http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/readyz", NULL, NULL, &r);
     tap_ok(t, r.status == 200 && !strcmp(http_client_jstr(r.json, "postgres", NULL), "up"),
            "/readyz: 200 with both up");
     pg_server_stop(x->pg);
     do {
         http_client_resp_clear(&r);
         usleep(50 * 1000);
-        http_client_call(port, "GET", "/v1/jobs?limit=1", NULL, NULL,
+        http_client_call(x->app->port, "GET", "/v1/jobs?limit=1", NULL, NULL,
                          &r); /* a query notices the loss */
         http_client_resp_clear(&r);
-        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
+        http_client_call(x->app->port, "GET", "/readyz", NULL, NULL, &r);
     } while (r.status != 503 && http_client_now_ms() - t0 < 10000);
     tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "postgres_unavailable"),
            "/readyz: 503 postgres_unavailable once PostgreSQL is stopped (%s)", r.body);
     http_client_resp_clear(&r);
-    http_client_call(port, "GET", "/v1/stats", NULL, NULL, &r);
+    http_client_call(x->app->port, "GET", "/v1/stats", NULL, NULL, &r);
     tap_ok(t, r.status == 503 && !strcmp(http_client_err_code(&r), "postgres_unavailable"),
            "stats with PostgreSQL down: 503");
     http_client_resp_clear(&r);
@@ -497,17 +457,10 @@ static void test_pg_down(struct ctx *x)
 static void *client_main(void *arg)
 {
     struct ctx *x = arg;
-    struct http_client_resp r = {0};
-    long t0 = http_client_now_ms();
     int wk;
 
-    do {
-        http_client_resp_clear(&r);
-        usleep(20 * 1000);
-        http_client_call(port, "GET", "/readyz", NULL, NULL, &r);
-    } while (r.status != 200 && http_client_now_ms() - t0 < 10000);
-    http_client_resp_clear(&r);
-    tap_ok(x->t, r.status == 200, "dispatcher ready (Redis and PostgreSQL)");
+    tap_ok(x->t, dispatcher_app_wait_ready(x->app->port, 10000) == 200,
+           "dispatcher ready (Redis and PostgreSQL)");
     x->rc = redisConnect("127.0.0.1", x->rs->port);
     wk = fake_worker_open(&x->wk, x->rs->url);
     tap_ok(x->t,
@@ -521,38 +474,26 @@ static void *client_main(void *arg)
     db_close(x->wdb, NULL, NULL);
     fake_worker_close(&x->wk);
     redisFree(x->rc);
-    uv_async_send(&x->app->stop);
+    dispatcher_app_stop(x->app);
     return NULL;
-}
-
-static void on_migrated(struct db *db, int status, int applied, int version, const char *message,
-                        void *data)
-{
-    struct app *app = data;
-
-    app->migrated = status == 0 ? 1 : -1;
-    if (status < 0)
-        fprintf(stderr, "# migrate: %s\n", message);
 }
 
 int main(void)
 {
     struct redis_server rs = {0};
     struct pg_server pg = {0};
-    struct config_error err = {0};
-    struct http_server_config sc;
-    struct app app;
+    struct dispatcher_app app;
     struct tap t = {0};
     struct ctx x = {.t = &t, .app = &app, .rs = &rs, .pg = &pg};
-    struct rq_options ro = {0};
     struct db_options dbo = {.query_timeout_ms = 3000,
                              .connect_timeout_ms = 1000,
                              .backoff = {.base_ms = 50, .max_ms = 200}};
-    char host[256], perr[256] = "";
-    pthread_t th;
-    int rc;
+    struct dispatcher_app_options o = {.config_yaml = config_yaml,
+                                       .languages_yaml = languages_yaml,
+                                       .dbo = &dbo,
+                                       .heartbeat_ms = 300};
+    char perr[256] = "";
 
-    memset(&app, 0, sizeof(app));
     signal(SIGPIPE, SIG_IGN);
     if (!tap_ok(&t, redis_server_start(&rs) == 0, "redis-server started"))
         return tap_done(&t);
@@ -561,46 +502,10 @@ int main(void)
         redis_server_cleanup(&rs);
         return tap_done(&t);
     }
-    rc = config_load_string(config_yaml, "test.yaml", &app.cfg, &err);
-    snprintf(app.cfg.redis.url, sizeof(app.cfg.redis.url), "%s", rs.url);
-    snprintf(app.cfg.postgres.url, sizeof(app.cfg.postgres.url), "%s", pg.url);
-    rc = rc ? rc : languages_load_string(languages_yaml, "languages.yaml", &app.langs, &err);
-    tap_ok(&t, rc == 0, "config and languages load (%s)", err.message);
-    uv_loop_init(&app.loop);
-    ro.url = app.cfg.redis.url;
-    ro.command_timeout_ms = 2000;
-    rc = rq_open(&app.loop, &ro, &app.rq);
-    rc = rc ? rc : db_open(&app.loop, app.cfg.postgres.url, &dbo, &app.db);
-    rc = rc ? rc : db_migrate(app.db, on_migrated, &app);
-    while (rc == 0 && !app.migrated)
-        uv_run(&app.loop, UV_RUN_ONCE);
-    tap_ok(&t, rc == 0 && app.migrated == 1, "db_migrate at start");
-    rc = rc ? rc : routes_new(&app.loop, &app.cfg, &app.langs, app.rq, app.db, &app.routes);
-    if (rc == 0)
-        routes_set_heartbeat(app.routes, 300);
-    rc = rc ? rc : routes_server_config(&app.cfg, &sc, host, sizeof(host));
-    sc.port = 0;
-    sc.request_timeout_ms = 5000;
-    sc.linger_ms = 200;
-    sc.shutdown_timeout_ms = 1000;
-    rc = rc ? rc : http_server_new(&app.loop, &sc, routes_handle, app.routes, &app.srv);
-    if (rc == 0) {
-        http_server_set_guard(app.srv, routes_guard, app.routes);
-        rc = http_server_listen(app.srv);
-    }
-    port = app.srv ? http_server_port(app.srv) : -1;
-    if (!tap_ok(&t, rc == 0 && port > 0, "dispatcher listening on 127.0.0.1:%d (%d)", port, rc)) {
-        pg_server_destroy(&pg);
-        redis_server_cleanup(&rs);
-        return tap_done(&t);
-    }
-    uv_async_init(&app.loop, &app.stop, stop_cb);
-    app.stop.data = &app;
-    pthread_create(&th, NULL, client_main, &x);
-    uv_run(&app.loop, UV_RUN_DEFAULT);
-    pthread_join(th, NULL);
-    tap_ok(&t, uv_loop_close(&app.loop) == 0, "loop closes with no handle left");
-    languages_free(&app.langs);
+    o.redis_url = rs.url;
+    o.pg_url = pg.url;
+    if (dispatcher_app_start(&app, &t, &o))
+        dispatcher_app_run(&app, &t, client_main, &x);
     pg_server_destroy(&pg);
     redis_server_cleanup(&rs);
     return tap_done(&t);
