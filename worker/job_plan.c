@@ -193,9 +193,9 @@ void job_plan_checker_run(struct job_plan *p, const struct job_test *t, const ch
     out->nfiles = p->checker.nfiles + 3;
 }
 
-json_t *job_plan_request(const struct sbx_run_spec *step)
+int job_plan_request(const struct sbx_run_spec *step, int stream, char **payload, size_t *len)
 {
-    return sbx_request_to_json(step);
+    return sbx_request_encode(step, stream, payload, len);
 }
 
 void job_plan_free(struct job_plan *p)

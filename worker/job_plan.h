@@ -60,8 +60,9 @@ void job_plan_test_run(const struct job_plan *plan, const struct job_test *t,
 void job_plan_checker_run(struct job_plan *plan, const struct job_test *t, const char *output,
                           size_t len, struct sbx_run_spec *out);
 
-/* The sandbox request of a step (sbx_request form). NULL when out of memory. */
-json_t *job_plan_request(const struct sbx_run_spec *step);
+/* The sandbox request of a step, in sbx_request's wire form (malloc'ed *payload); stream asks
+ * for output frames during the run. 0 or -ENOMEM. */
+int job_plan_request(const struct sbx_run_spec *step, int stream, char **payload, size_t *len);
 
 void job_plan_free(struct job_plan *plan);
 

@@ -97,7 +97,8 @@ static int probe(struct lang_probe *p)
     struct config_limits limits;
     struct sbx_run_spec spec;
     unsigned slot;
-    json_t *req;
+    char *req;
+    size_t len;
     int r;
 
     languages_limits(&p->env->cfg->limits.defaults, l->compile ? &l->compile_limits : &l->limits,
@@ -105,10 +106,10 @@ static int probe(struct lang_probe *p)
     memset(&spec, 0, sizeof(spec));
     job_plan_limits(&limits, &spec.limits);
     spec.argv = l->version;
-    if (!(req = job_plan_request(&spec)))
-        return -ENOMEM;
-    r = slot_pool_run(p->env->pool, req, on_answer, NULL, p, &slot);
-    json_decref(req);
+    if ((r = job_plan_request(&spec, 0, &req, &len)) < 0)
+        return r;
+    r = slot_pool_run(p->env->pool, req, len, on_answer, NULL, p, &slot);
+    free(req);
     if (r == 0)
         p->in_slot = 1;
     return r;

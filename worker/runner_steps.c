@@ -261,41 +261,40 @@ static void serve_waiting(struct runner_env *env)
     }
 }
 
-/* The sandbox run the job's stage asks for. */
-static json_t *step_request(struct job_run *job)
+/* The sandbox run the job's stage asks for. Only the run step's output streams: it is the
+ * program's; the compiler's comes with its result, a test's is checked when it ends. */
+static int step_request(struct job_run *job, char **payload, size_t *len)
 {
     struct sbx_run_spec spec;
     const char *output;
-    size_t len;
+    size_t out_len;
 
     switch (job->stage) {
     case ST_COMPILE:
-        return job_plan_request(&job->plan.compile);
+        return job_plan_request(&job->plan.compile, 0, payload, len);
     case ST_CHECKER_COMPILE:
-        return job_plan_request(&job->plan.checker_compile);
+        return job_plan_request(&job->plan.checker_compile, 0, payload, len);
     case ST_TEST:
         job_plan_test_run(&job->plan, &job->spec.tests[job->test], &spec);
-        return job_plan_request(&spec);
+        return job_plan_request(&spec, 0, payload, len);
     case ST_CHECK:
-        output = grading_output(&job->grading, &len);
-        job_plan_checker_run(&job->plan, &job->spec.tests[job->test], output, len, &spec);
-        return job_plan_request(&spec);
+        output = grading_output(&job->grading, &out_len);
+        job_plan_checker_run(&job->plan, &job->spec.tests[job->test], output, out_len, &spec);
+        return job_plan_request(&spec, 0, payload, len);
     default:
-        return job_plan_request(&job->plan.run);
+        return job_plan_request(&job->plan.run, 1, payload, len);
     }
 }
 
 static void step(struct job_run *job)
 {
-    json_t *req = step_request(job);
-    int r;
+    char *req = NULL;
+    size_t len = 0;
+    int r = step_request(job, &req, &len);
 
-    /* Only the run step's output is the program's; the compiler's comes with its result. */
-    if (req && job->stage == ST_RUN)
-        json_object_set_new(req, "stream", json_true());
-    r = req ? slot_pool_run(job->env->pool, req, on_slot, on_output, job, &job->slot) : -ENOMEM;
-
-    json_decref(req);
+    if (r == 0)
+        r = slot_pool_run(job->env->pool, req, len, on_slot, on_output, job, &job->slot);
+    free(req);
     if (r == -EBUSY) {
         /* Every slot busy (this job was fetched ahead), or coming back from a cancel: the
          * next slot to come free takes it; the timer covers a slot that comes back ready. */

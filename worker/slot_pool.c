@@ -360,13 +360,11 @@ static void on_written(uv_write_t *req, int status)
     free(req);
 }
 
-int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb,
+int slot_pool_run(struct slot_pool *p, const char *payload, size_t len, slot_run_cb cb,
                   slot_output_cb on_output, void *data, unsigned *slot_out)
 {
     struct slot *s = NULL;
     uv_write_t *req;
-    char *text;
-    size_t len;
     unsigned i;
     uv_buf_t buf;
     int r;
@@ -378,21 +376,17 @@ int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb,
             s = &p->slots[i];
     if (!s)
         return -EBUSY;
-    text = json_dumps(request, JSON_COMPACT);
-    len = text ? strlen(text) : 0;
-    req = text && len <= FRAME_MAX ? malloc(sizeof(*req) + 4 + len) : NULL;
-    if (!req) {
-        free(text);
-        return text ? -EMSGSIZE : -ENOMEM;
-    }
+    if (len > FRAME_MAX)
+        return -EMSGSIZE;
+    if (!(req = malloc(sizeof(*req) + 4 + len)))
+        return -ENOMEM;
     /* One allocation: the request header, then the frame it writes. */
     buf = uv_buf_init((char *)(req + 1), (unsigned)(4 + len));
     buf.base[0] = (char)(len >> 24);
     buf.base[1] = (char)(len >> 16);
     buf.base[2] = (char)(len >> 8);
     buf.base[3] = (char)len;
-    memcpy(buf.base + 4, text, len);
-    free(text);
+    memcpy(buf.base + 4, payload, len);
     r = uv_write(req, (uv_stream_t *)&s->in, &buf, 1, on_written);
     if (r < 0) {
         free(req);

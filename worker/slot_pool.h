@@ -35,9 +35,10 @@ typedef void (*slot_output_cb)(int stream, const char *bytes, size_t len, void *
 
 int slot_pool_new(uv_loop_t *loop, const struct slot_pool_options *o, struct slot_pool **out);
 
-/* Sends request (not stolen) to an idle slot; *slot_out says which (for cancel). Returns 0,
- * -EBUSY when no slot is idle and ready, -ESHUTDOWN while closing, -ENOMEM. */
-int slot_pool_run(struct slot_pool *p, const json_t *request, slot_run_cb cb,
+/* Sends a request (payload[0..len), job_plan_request's wire form; not stolen) to an idle slot;
+ * *slot_out says which (for cancel). Returns 0, -EBUSY when no slot is idle and ready,
+ * -ESHUTDOWN while closing, -EMSGSIZE, -ENOMEM. */
+int slot_pool_run(struct slot_pool *p, const char *payload, size_t len, slot_run_cb cb,
                   slot_output_cb on_output, void *data, unsigned *slot_out);
 
 /* Kills the slot's process, so its run and everything it started die now; the run's

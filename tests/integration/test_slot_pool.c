@@ -3,6 +3,7 @@
  * loop, -EBUSY when all are taken, cancel kills a run and the slot comes back, close ends
  * every slot process cleanly (their cgroups removed). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
@@ -91,6 +92,31 @@ static json_t *request(const char *script)
                      60000);
 }
 
+/* A request written as plain JSON (no attachment), sent as slot_pool_run sends any. */
+static int run_json(const json_t *req, slot_output_cb on_output, struct outcome *o,
+                    unsigned *slot)
+{
+    char *text = json_dumps(req, JSON_COMPACT);
+    int r = text ? slot_pool_run(the_pool, text, strlen(text), on_run, on_output, o, slot)
+                 : -ENOMEM;
+
+    free(text);
+    return r;
+}
+
+/* A step of a job's plan, in the worker's wire form (files in the attachment). */
+static int run_step(const struct sbx_run_spec *step, struct outcome *o)
+{
+    char *payload = NULL;
+    size_t len = 0;
+    int r = job_plan_request(step, 0, &payload, &len);
+
+    if (r == 0)
+        r = slot_pool_run(the_pool, payload, len, on_run, NULL, o, NULL);
+    free(payload);
+    return r;
+}
+
 /* A C job the way the worker will run it: its plan's compile step, the artifact carried over,
  * then the run step, each in whatever slot is free. */
 static void test_compiled_job(struct tap *t, uv_loop_t *loop, const char *languages_path)
@@ -105,7 +131,6 @@ static void test_compiled_job(struct tap *t, uv_loop_t *loop, const char *langua
     struct config_error err;
     struct job_spec job;
     struct job_plan plan;
-    json_t *req;
     unsigned idle = 2;
 
     memset(&job, 0, sizeof(job));
@@ -118,19 +143,15 @@ static void test_compiled_job(struct tap *t, uv_loop_t *loop, const char *langua
                 "a C job's plan from the shipped languages.yaml"))
         return;
     run_until(loop, all_idle, &idle, 10000);
-    req = job_plan_request(&plan.compile);
-    tap_ok(t, slot_pool_run(the_pool, req, on_run, NULL, &compiled, NULL) == 0 &&
+    tap_ok(t, run_step(&plan.compile, &compiled) == 0 &&
                   run_until(loop, is_done, &compiled, 30000) &&
                   strcmp(compiled.sandbox_status, "ok") == 0,
            "compile step: gcc in the sandbox");
-    json_decref(req);
     tap_ok(t, compiled.result && job_plan_take_artifacts(&plan, compiled.result) == 0,
            "the artifact comes back from the compile step");
-    req = job_plan_request(&plan.run);
-    tap_ok(t, slot_pool_run(the_pool, req, on_run, NULL, &ran, NULL) == 0 &&
+    tap_ok(t, run_step(&plan.run, &ran) == 0 &&
                   run_until(loop, is_done, &ran, 10000) && strcmp(ran.stdout_text, "hello runq\n") == 0,
            "run step: the compiled program runs with the job's args");
-    json_decref(req);
     json_decref(compiled.result);
     job_plan_free(&plan);
     languages_free(&langs);
@@ -165,7 +186,7 @@ static void test_streaming(struct tap *t, uv_loop_t *loop)
     unsigned idle = 2;
 
     run_until(loop, all_idle, &idle, 10000);
-    tap_ok(t, slot_pool_run(the_pool, req, on_run, on_output, &run, NULL) == 0 &&
+    tap_ok(t, run_json(req, on_output, &run.o, NULL) == 0 &&
                   run_until(loop, is_done, &run.o, 10000),
            "a streamed run completes");
     tap_ok(t, run.calls >= 2 && run.len == 18 &&
@@ -192,15 +213,15 @@ int main(int argc, char **argv)
     if (!tap_ok(&t, slot_pool_new(&loop, &o, &the_pool) == 0, "pool of 2 slots"))
         return tap_done(&t);
     tap_ok(&t, run_until(&loop, all_idle, &idle, 10000), "both slot processes come up");
-    tap_ok(&t, slot_pool_run(the_pool, a, on_run, NULL, &two[0], NULL) == 0 &&
-                   slot_pool_run(the_pool, b, on_run, NULL, &two[1], NULL) == 0,
+    tap_ok(&t, run_json(a, NULL, &two[0], NULL) == 0 &&
+                   run_json(b, NULL, &two[1], NULL) == 0,
            "two runs start at once");
-    tap_ok(&t, slot_pool_run(the_pool, c, on_run, NULL, &busy, NULL) == -EBUSY,
+    tap_ok(&t, run_json(c, NULL, &busy, NULL) == -EBUSY,
            "a third is refused with -EBUSY while both slots are busy");
     tap_ok(&t, run_until(&loop, both_done, two, 10000) && two[0].status == 0 &&
                    strcmp(two[0].stdout_text, "A\n") == 0 && strcmp(two[1].stdout_text, "B\n") == 0,
            "both answers arrive, each to its own callback");
-    ok = slot_pool_run(the_pool, d, on_run, NULL, &cancelled, &slot) == 0;
+    ok = run_json(d, NULL, &cancelled, &slot) == 0;
     tap_ok(&t, ok && slot >= FIRST_SLOT && slot < FIRST_SLOT + 2, "a long run starts in slot %u",
            slot);
     tap_ok(&t, run_until(&loop, all_idle, &(unsigned){1}, 2000) &&
@@ -209,7 +230,7 @@ int main(int argc, char **argv)
     tap_ok(&t, run_until(&loop, is_done, &cancelled, 5000) && cancelled.status == -ECANCELED,
            "its callback gets -ECANCELED");
     tap_ok(&t, run_until(&loop, all_idle, &idle, 10000), "the cancelled slot comes back");
-    tap_ok(&t, slot_pool_run(the_pool, c, on_run, NULL, &after, NULL) == 0 &&
+    tap_ok(&t, run_json(c, NULL, &after, NULL) == 0 &&
                    run_until(&loop, is_done, &after, 10000) && after.status == 0 &&
                    strcmp(after.sandbox_status, "ok") == 0,
            "and runs again");

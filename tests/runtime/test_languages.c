@@ -102,18 +102,20 @@ static unsigned char *read_file(const char *path, size_t *len)
  * returned both as the struct (for assertions) and as the JSON the worker receives. */
 static json_t *run_step(struct env *e, const struct sbx_run_spec *step, struct sbx_result *res)
 {
-    json_t *req = job_plan_request(step);
     struct sbx_request parsed;
     const char *field = "";
     json_t *answer = NULL;
+    char *req = NULL;
+    size_t len = 0;
+    int r = job_plan_request(step, 0, &req, &len);
 
     memset(res, 0, sizeof(*res));
-    if (!req || sbx_request_from_json(req, &parsed, &field) < 0) {
+    if (r < 0 || sbx_request_decode(req, len, &parsed, &field) < 0) {
         tap_diag("request not accepted (field %s)", field);
-        json_decref(req);
+        free(req);
         return NULL;
     }
-    json_decref(req);
+    free(req);
     if (sbx_slot_run(&e->slot, &parsed.spec, res) == 0)
         answer = sbx_result_to_json(res);
     sbx_request_free(&parsed);

@@ -191,7 +191,9 @@ int main(void)
     struct config_error err;
     struct job_plan plan;
     struct tap t = {0};
-    json_t *answer, *req;
+    json_t *answer, *req = NULL;
+    char *wire = NULL;
+    size_t wire_len = 0;
 
     if (!tap_ok(&t, languages_load_string(languages_yaml, "l.yaml", &langs, &err) == 0,
                 "languages load"))
@@ -217,11 +219,17 @@ int main(void)
     tap_ok(&t, plan.run.nfiles == 1 && strcmp(plan.run.files[0].name, "main.py") == 0 &&
                    plan.run.stdin_len == 2,
            "files and stdin");
-    req = job_plan_request(&plan.run);
-    tap_ok(&t, req && json_integer_value(json_object_get(json_object_get(req, "limits"),
-                                                         "cpu_ms")) == 700,
-           "the request carries the limits");
+    tap_ok(&t, job_plan_request(&plan.run, 1, &wire, &wire_len) == 0 &&
+                   (req = json_loads(wire, 0, NULL)) != NULL &&
+                   json_integer_value(json_object_get(json_object_get(req, "limits"),
+                                                      "cpu_ms")) == 700 &&
+                   json_is_true(json_object_get(req, "stream")),
+           "the request carries the limits and asks for streamed output");
+    tap_ok(&t, wire && wire_len == strlen(wire) + 1 + 9 + 2 &&
+                   memcmp(wire + strlen(wire) + 1, "print(1)\nin", 11) == 0,
+           "the source and stdin follow the JSON as raw bytes");
     json_decref(req);
+    free(wire);
     job_plan_free(&plan);
 
     src.name = (char *)"prog.c";

@@ -73,27 +73,20 @@ static void send_output(void *ctx, int stream, const char *data, size_t len)
     free(b64);
 }
 
-static int answer(struct sbx_slot *slot, const char *text, size_t len, int out)
+static int answer(struct sbx_slot *slot, const char *payload, size_t len, int out)
 {
-    json_error_t jerr;
-    json_t *req = json_loadb(text, len, 0, &jerr);
     struct sbx_request r;
     struct sbx_result res;
     const char *field = "request";
     json_t *result;
-    int e;
 
-    if (!req || sbx_request_from_json(req, &r, &field) < 0) {
-        e = send_json(out, json_pack("{s:s, s:s, s:s}", "type", "error", "field", field,
-                                     "message", req ? "invalid value" : jerr.text));
-        json_decref(req);
-        return e;
-    }
-    if (json_is_true(json_object_get(req, "stream"))) {
+    if (sbx_request_decode(payload, len, &r, &field) < 0)
+        return send_json(out, json_pack("{s:s, s:s, s:s}", "type", "error", "field", field,
+                                         "message", "invalid value"));
+    if (r.stream) {
         r.spec.on_output = send_output;
         r.spec.output_ctx = &out;
     }
-    json_decref(req);
     if (sbx_slot_run(slot, &r.spec, &res) < 0) {
         sbx_request_free(&r);
         return send_json(out, json_pack("{s:s, s:s, s:s}", "type", "error", "field", "argv",

@@ -3,7 +3,8 @@
  * event loop drives the sandbox through a pipe instead of blocking on it.
  * With "stream": true in a request, output frames {"type": "output", "stream": "stdout" |
  * "stderr", "base64": ...} come during the run, before its answer.
- * Frames: a 4-byte big-endian length, then that many bytes of JSON. First the server says
+ * Frames: a 4-byte big-endian length, then that many bytes of JSON (a request may carry raw
+ * bytes after its JSON and a NUL: sbx_request). First the server says
  * {"type": "ready", "slot": N} once the slot is open (or {"type": "error", "message": M} and
  * exits). Request: a run request (sbx_request). Answer: {"type": "result", "result": {...}}
  * or {"type": "error", "field": F, "message": M} for a request that could not run.
