@@ -49,9 +49,10 @@ static void test_shipped(struct tap *t, const char *path)
 {
     static const char *const py_alias[] = {"python3", "py"}, *const js_alias[] = {"js", "node",
                                                                                   "nodejs"};
-    static const char *const c_compile[] = {"gcc",  "-O2",    "-std=gnu17", "-o",
+    static const char *const c_compile[] = {"gcc", "-O2", "-std=gnu17", "-fuse-ld=gold", "-o",
                                             "main", "{file}", "-lm"};
-    static const char *const cpp_compile[] = {"g++", "-O2", "-std=gnu++17", "-o", "main", "{file}"};
+    static const char *const cpp_compile[] = {"g++",  "-O2",  "-std=gnu++17", "-fuse-ld=gold",
+                                              "-o", "main", "{file}"};
     static const char *const native_run[] = {"./main", "{args}"};
     struct languages tab = {NULL, 0};
     struct config_error err;
@@ -88,7 +89,7 @@ static void test_shipped(struct tap *t, const char *path)
            "javascript overrides memory_kb only");
     tap_ok(t,
            strcmp(c->name, "c") == 0 && strv_eq(c->aliases, (const char *[]){"gcc"}, 1) &&
-               strcmp(c->file, "main.c") == 0 && strv_eq(c->compile, c_compile, 7) &&
+               strcmp(c->file, "main.c") == 0 && strv_eq(c->compile, c_compile, 8) &&
                strv_eq(c->run, native_run, 2),
            "c entry");
     tap_ok(t,
@@ -99,14 +100,14 @@ static void test_shipped(struct tap *t, const char *path)
            strcmp(cpp->name, "cpp") == 0 &&
                strv_eq(cpp->aliases, (const char *[]){"c++", "g++"}, 2) &&
                strv_eq(cpp->version, (const char *[]){"g++", "--version"}, 2) &&
-               strcmp(cpp->file, "main.cpp") == 0 && strv_eq(cpp->compile, cpp_compile, 6) &&
+               strcmp(cpp->file, "main.cpp") == 0 && strv_eq(cpp->compile, cpp_compile, 7) &&
                strv_eq(cpp->run, native_run, 2),
            "cpp entry");
     tap_ok(t,
            cpp->compile_limits.cpu_ms == 15000 && cpp->compile_limits.wall_ms == 30000 &&
                cpp->compile_limits.memory_kb == 524288 && cpp->compile_limits.pids == 0,
            "cpp compile_limits");
-    tap_ok(t, py->line == 7 && js->line == 13 && cpp->line == 32, "languages remember their line");
+    tap_ok(t, py->line == 7 && js->line == 13 && cpp->line == 34, "languages remember their line");
     tap_ok(t, strv_eq(c->artifacts, (const char *[]){"main"}, 1) && !py->artifacts,
            "compiled languages name their artifacts, interpreted ones none");
 
