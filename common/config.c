@@ -19,7 +19,7 @@
 
 /* clang-format off */
 enum kind { K_LISTEN, K_REDIS_URL, K_PG_URL, K_NAME, K_PATH, K_SIZE, K_DURATION, K_UINT,
-            K_BINDS, K_QUEUES, K_TEXT, K_BOOL };
+            K_BINDS, K_QUEUES, K_TEXT, K_BOOL, K_BACKEND };
 
 /* One key of runq.yaml: where it lives in struct runq_config, what it accepts and its
  * embedded default, written as in the file. */
@@ -54,6 +54,12 @@ static const struct key_spec specs[] = {
     {"worker.heartbeat_ttl", K_DURATION, F(worker.heartbeat_ttl_ms), 1, DAY, "20s"},
     {"worker.max_attempts", K_UINT, F(worker.max_attempts), 1, 100, "3"},
     {"worker.drain_grace", K_DURATION, F(worker.drain_grace_ms), 0, HOUR, "30s"},
+    {"worker.backend", K_BACKEND, F(worker.backend), 0, 0, "sandbox"},
+    {"docker.socket", K_PATH, F(docker.socket), 0, 0, "/var/run/docker.sock"},
+    {"docker.image_prefix", K_TEXT, F(docker.image_prefix), 0, 0, "runq/lang-"},
+    {"docker.image_tag", K_TEXT, F(docker.image_tag), 0, 0, "latest"},
+    {"docker.uid", K_UINT, F(docker.uid), 1, INT32_MAX, "65534"},
+    {"docker.cpus", K_UINT, F(docker.cpus), 1, 256, "1"},
     {"webhooks.secret", K_TEXT, F(webhooks.secret), 0, 0, ""},
     {"webhooks.timeout", K_DURATION, F(webhooks.timeout_ms), 1, HOUR, "10s"},
     {"webhooks.max_attempts", K_UINT, F(webhooks.max_attempts), 1, 100, "8"},
@@ -230,6 +236,8 @@ static int set_scalar(struct runq_config *cfg, const struct key_spec *s, const c
         bad = check_listen(text);
     else if (s->kind == K_TEXT && strspn(text, TEXT_CHARS) != strlen(text))
         bad = "expected printable ASCII without spaces";
+    else if (s->kind == K_BACKEND && strcmp(text, "sandbox") != 0 && strcmp(text, "docker") != 0)
+        bad = "expected sandbox or docker";
     else if (s->kind == K_REDIS_URL)
         bad = check_url(text, redis, "expected a redis:// URL");
     else if (s->kind == K_PG_URL)

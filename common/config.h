@@ -61,7 +61,15 @@ struct runq_config {
         uint64_t heartbeat_ttl_ms; /* always > heartbeat_ms */
         uint32_t max_attempts;
         uint64_t drain_grace_ms;
+        char backend[16]; /* "sandbox" or "docker": for languages that do not name one */
     } worker;
+    struct {
+        char socket[CONFIG_PATH_MAX]; /* the engine's unix socket */
+        char image_prefix[128];       /* a language's image: prefix + name + ":" + tag */
+        char image_tag[64];
+        uint32_t uid;  /* the non-root user (uid:gid) every job container runs as */
+        uint32_t cpus; /* CPUs a run may use at once (the CPU time limit is separate) */
+    } docker;
     struct {
         uint64_t ttl_ms;
     } results;

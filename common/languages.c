@@ -215,6 +215,31 @@ static int load_file_name(struct loader *ld, const struct yaml_tree_pair *p, str
     return (l->file = strdup(f)) ? 0 : oom(ld);
 }
 
+/* "backend: sandbox | docker" and "image: name[:tag]" (printable, no spaces). */
+static int load_backend(struct loader *ld, const struct yaml_tree_pair *p, struct language *l)
+{
+    const char *problem = yaml_tree_scalar_problem(p->value);
+    const char *v = problem ? "" : p->value->value;
+    int image = strcmp(p->key, "image") == 0;
+    char key[160];
+    size_t i;
+
+    snprintf(key, sizeof(key), "%s.%s", l->name, p->key);
+    if (!problem && !image && strcmp(v, "sandbox") != 0 && strcmp(v, "docker") != 0)
+        problem = "expected sandbox or docker";
+    for (i = 0; !problem && image && v[i]; i++)
+        if (v[i] <= ' ' || v[i] > '~')
+            problem = "expected an image name: printable ASCII without spaces";
+    if (!problem && image && !v[0])
+        problem = "expected an image name";
+    if (problem)
+        return fail(ld, p->key_line, key, "%s", problem);
+    if (image)
+        return (l->image = strdup(v)) ? 0 : oom(ld);
+    l->docker = strcmp(v, "docker") == 0 ? 1 : 0;
+    return 0;
+}
+
 static int unknown_key(struct loader *ld, const struct yaml_tree_pair *p, const char *lang)
 {
     char key[200];
@@ -236,6 +261,7 @@ static int load_language(struct loader *ld, size_t self, const struct yaml_tree_
     if (!(l->name = strdup(lp->key)))
         return oom(ld);
     l->line = lp->key_line;
+    l->docker = -1;
     if ((r = check_unique(ld, self, 0, l->name, lp->key_line, l->name)) < 0)
         return r;
     if (m->kind != YAML_TREE_MAPPING)
@@ -258,6 +284,8 @@ static int load_language(struct loader *ld, size_t self, const struct yaml_tree_
             r = load_limits(ld, p, l->name, &l->compile_limits);
         else if (strcmp(p->key, "artifacts") == 0)
             r = load_strv(ld, p, l->name, &l->artifacts);
+        else if (strcmp(p->key, "backend") == 0 || strcmp(p->key, "image") == 0)
+            r = load_backend(ld, p, l);
         else
             r = unknown_key(ld, p, l->name);
         if (r < 0)
@@ -391,6 +419,7 @@ void languages_free(struct languages *table)
 
         free(l->name);
         free(l->file);
+        free(l->image);
         strv_free(l->aliases);
         strv_free(l->version);
         strv_free(l->compile);
@@ -494,4 +523,20 @@ void languages_limits(const struct config_limits *base, const struct config_limi
         if (v)
             memcpy((char *)out + limit_keys[k].off, &v, sizeof(v));
     }
+}
+
+int languages_uses_docker(const struct language *l, const char *default_backend)
+{
+    if (l->docker >= 0)
+        return l->docker;
+    return strcmp(default_backend, "docker") == 0;
+}
+
+int languages_image(const struct language *l, const char *prefix, const char *tag, char *out,
+                    size_t size)
+{
+    int n = l->image ? snprintf(out, size, "%s", l->image)
+                     : snprintf(out, size, "%s%s:%s", prefix, l->name, tag);
+
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

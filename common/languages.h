@@ -29,6 +29,8 @@ struct language {
     struct config_limits limits;         /* overrides of limits.default; 0 = not set */
     struct config_limits compile_limits; /* for the compile step; 0 = not set */
     int line;                            /* where the language's key is in the file */
+    int docker;  /* backend: -1 unset (runq.yaml's worker.backend), 0 sandbox, 1 docker */
+    char *image; /* the Docker image, or NULL: docker.image_prefix + name + ":" + tag */
 };
 
 struct languages {
@@ -45,6 +47,14 @@ int languages_load_string(const char *text, const char *name, struct languages *
                           struct config_error *err);
 
 void languages_free(struct languages *table);
+
+/* Whether l runs in the Docker backend: its own "backend", else default_backend (runq.yaml's
+ * worker.backend, "sandbox" or "docker"). */
+int languages_uses_docker(const struct language *l, const char *default_backend);
+
+/* l's Docker image: its own "image", else prefix + name + ":" + tag. 0 or -ENAMETOOLONG. */
+int languages_image(const struct language *l, const char *prefix, const char *tag, char *out,
+                    size_t size);
 
 /* The language whose name or one of whose aliases equals name ignoring ASCII case, or NULL. */
 const struct language *languages_find(const struct languages *table, const char *name);

@@ -248,6 +248,12 @@ static void test_validation(struct tap *t)
                  "runq.yaml:2: worker.slots: must be between 1 and 1024");
     expect_error(t, "worker:\n  slots: two\n",
                  "runq.yaml:2: worker.slots: expected a non-negative integer");
+    expect_error(t, "worker:\n  backend: podman\n",
+                 "runq.yaml:2: worker.backend: expected sandbox or docker");
+    expect_error(t, "docker:\n  socket: docker.sock\n",
+                 "runq.yaml:2: docker.socket: expected an absolute path");
+    expect_error(t, "docker:\n  uid: 0\n",
+                 "runq.yaml:2: docker.uid: must be between 1 and 2147483647");
     expect_error(t, "limits:\n  default:\n    cpu_ms: 40000\n",
                  "runq.yaml:3: limits.default.cpu_ms: exceeds limits.maximum.cpu_ms (30000)");
     expect_error(t, "limits:\n  maximum:\n    pids: 10\n",

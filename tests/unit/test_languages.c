@@ -176,6 +176,35 @@ static void test_limits(struct tap *t)
            "languages_limits replaces only the fields set");
 }
 
+/* backend and image: unset by default (runq.yaml decides), or the language's own. */
+static void test_backend(struct tap *t)
+{
+    struct languages tab = {NULL, 0};
+    struct config_error err;
+    const struct language *a, *b;
+    char image[64];
+
+    if (!tap_ok(t, languages_load_string(LANG("a", "  backend: docker\n  image: x/y:1\n")
+                                             LANG("b", ""),
+                                         "languages.yaml", &tab, &err) == 0,
+                "backend and image load"))
+        return;
+    a = languages_find(&tab, "a");
+    b = languages_find(&tab, "b");
+    tap_ok(t, a->docker == 1 && strcmp(a->image, "x/y:1") == 0, "a: docker, its own image");
+    tap_ok(t, b->docker == -1 && b->image == NULL, "b: whatever runq.yaml says, no image");
+    tap_ok(t, languages_uses_docker(a, "sandbox") && !languages_uses_docker(b, "sandbox") &&
+                  languages_uses_docker(b, "docker"),
+           "a language's own backend wins over runq.yaml's");
+    tap_ok(t, languages_image(a, "runq/lang-", "latest", image, sizeof(image)) == 0 &&
+                  strcmp(image, "x/y:1") == 0 &&
+                  languages_image(b, "runq/lang-", "latest", image, sizeof(image)) == 0 &&
+                  strcmp(image, "runq/lang-b:latest") == 0 &&
+                  languages_image(b, "runq/lang-", "latest", image, 10) == -ENAMETOOLONG,
+           "images: the language's own, or prefix + name + tag; too long is an error");
+    languages_free(&tab);
+}
+
 static void test_validation(struct tap *t)
 {
     expect_error(t, LANG("a", "  aliases: [aa]\n") LANG("b", "  aliases: [bb, AA]\n"),
@@ -248,6 +277,11 @@ static void test_validation(struct tap *t)
     expect_error(t, LANG("a", "  compile_limits: {cpu_ms: 1}\n"),
                  "languages.yaml:5: a.compile_limits: set without compile");
     expect_error(t, LANG("a", "  env: [X=1]\n"), "languages.yaml:5: a.env: unknown key");
+    expect_error(t, LANG("a", "  backend: vm\n"),
+                 "languages.yaml:5: a.backend: expected sandbox or docker");
+    expect_error(t, LANG("a", "  image: \"my image\"\n"),
+                 "languages.yaml:5: a.image: expected an image name: printable ASCII without "
+                 "spaces");
     expect_error(t, "a: python3\n", "languages.yaml:1: a: expected a mapping");
     expect_error(t, "- a\n", "languages.yaml:1: expected a mapping of language names");
     expect_error(t, "# nothing\n", "languages.yaml: no languages defined");
@@ -293,6 +327,7 @@ int main(int argc, char **argv)
     test_shipped(&t, argc > 1 ? argv[1] : "config/languages.yaml");
     test_expand(&t);
     test_limits(&t);
+    test_backend(&t);
     test_validation(&t);
     test_files(&t);
     return tap_done(&t);
