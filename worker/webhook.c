@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "curl_uv.h"
 #include "webhook_sign.h"
 
 #define WH_TIMEOUT_MS 10000
@@ -21,15 +22,6 @@
  * body is cut off here (its status line has already decided the outcome). */
 #define WH_RESP_KEEP 160
 #define WH_RESP_MAX 65536
-
-/* One socket curl asked us to watch. poll is the first member: the close callback frees
- * through the handle pointer. */
-struct wh_sock {
-    uv_poll_t poll;
-    struct webhook *w;
-    curl_socket_t fd;
-    struct wh_sock *prev, *next; /* w->socks: the live ones, closed by webhook_close */
-};
 
 struct wh_delivery {
     struct wh_delivery *prev, *next; /* w->all: every unfinished delivery */
@@ -53,15 +45,13 @@ struct wh_delivery {
 
 struct webhook {
     uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t curl_timer;  /* when curl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT) */
+    struct curl_uv *cu;     /* the transfers in flight, on the loop */
     uv_timer_t retry_timer; /* the head of waiting */
-    int open_handles;       /* the two timers and every wh_sock not yet closed */
+    int open_handles;       /* the retry timer and cu, until their close callbacks ran */
     int closing;
     webhook_close_cb close_cb;
     void *close_data;
     struct wh_delivery *all, *waiting;
-    struct wh_sock *socks;
     size_t pending;
     uint32_t rng;
     uint64_t timeout_ms, base_ms, cap_ms;
@@ -97,12 +87,9 @@ static uint32_t next_rand(struct webhook *w)
     return w->rng = x ? x : 0x9e3779b9u;
 }
 
-static void on_handle_closed(uv_handle_t *h)
+/* One of the two closes webhook_close started is done: the last one frees w. */
+static void close_step(struct webhook *w)
 {
-    struct webhook *w = h->data;
-
-    if (h->type == UV_POLL)
-        free(h); /* the wh_sock: poll is its first member */
     if (--w->open_handles == 0 && w->closing) {
         webhook_close_cb cb = w->close_cb;
         void *data = w->close_data;
@@ -117,104 +104,14 @@ static void on_handle_closed(uv_handle_t *h)
     }
 }
 
-static void sock_close(struct wh_sock *s)
+static void on_timer_closed(uv_handle_t *h)
 {
-    struct webhook *w = s->w;
-
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        w->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    /* Stopping takes the fd out of epoll now, before curl closes it and reuses the number. */
-    uv_poll_stop(&s->poll);
-    uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+    close_step(h->data);
 }
 
-static void check_done(struct webhook *w);
-
-static void on_poll(uv_poll_t *h, int status, int events)
+static void on_cu_closed(void *data)
 {
-    struct wh_sock *s = (struct wh_sock *)h;
-    struct webhook *w = s->w;
-    int flags = 0, running;
-
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    else {
-        if (events & UV_READABLE)
-            flags |= CURL_CSELECT_IN;
-        if (events & UV_WRITABLE)
-            flags |= CURL_CSELECT_OUT;
-    }
-    curl_multi_socket_action(w->multi, s->fd, flags, &running);
-    check_done(w);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl waits for, or stop watching it. */
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-    struct webhook *w = userp;
-    struct wh_sock *s = socketp;
-    int events = 0;
-
-    (void)easy;
-    if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            sock_close(s);
-            curl_multi_assign(w->multi, fd, NULL); /* w->multi is set until cleanup returns */
-        }
-        return 0;
-    }
-    if (w->closing) /* only removals happen while closing; nothing is watched any more */
-        return 0;
-    if (!s) {
-        if (!(s = calloc(1, sizeof(*s))))
-            return -1;
-        if (uv_poll_init_socket(w->loop, &s->poll, fd) < 0) {
-            free(s);
-            return -1;
-        }
-        s->w = w;
-        s->fd = fd;
-        s->poll.data = w;
-        w->open_handles++;
-        if ((s->next = w->socks))
-            s->next->prev = s;
-        w->socks = s;
-        curl_multi_assign(w->multi, fd, s);
-    }
-    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-        events |= UV_READABLE;
-    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-        events |= UV_WRITABLE;
-    return uv_poll_start(&s->poll, events, on_poll) < 0 ? -1 : 0;
-}
-
-static void on_curl_timer(uv_timer_t *t)
-{
-    struct webhook *w = t->data;
-    int running;
-
-    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(w);
-}
-
-/* CURLMOPT_TIMERFUNCTION: curl must not be called back from inside its own callback, so
- * even a 0 ms timeout goes through the loop (the next timers phase). */
-static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
-{
-    struct webhook *w = userp;
-
-    (void)multi;
-    if (w->closing)
-        return 0;
-    if (timeout_ms < 0)
-        uv_timer_stop(&w->curl_timer);
-    else
-        uv_timer_start(&w->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
-    return 0;
+    close_step(data);
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -236,7 +133,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 static void end_attempt(struct wh_delivery *d)
 {
     if (d->easy) {
-        curl_multi_remove_handle(d->w->multi, d->easy);
+        curl_uv_remove(d->w->cu, d->easy); /* a no-op once the transfer has finished */
         curl_easy_cleanup(d->easy);
         d->easy = NULL;
     }
@@ -279,6 +176,8 @@ static void finish(struct wh_delivery *d, int status)
     end_attempt(d);
     report(d, status);
 }
+
+static void on_attempt_done(CURL *easy, CURLcode res, void *data);
 
 /* Sets up and adds one attempt. Returns 0 or -ENOMEM (nothing left behind). */
 static int start_attempt(struct wh_delivery *d)
@@ -325,10 +224,9 @@ static int start_attempt(struct wh_delivery *d)
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, d) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, d) != CURLE_OK;
     if (!w->allow_private)
         bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_public) != CURLE_OK;
-    if (bad || curl_multi_add_handle(w->multi, e) != CURLM_OK) {
+    if (bad || curl_uv_add(w->cu, e, on_attempt_done, d) < 0) {
         curl_easy_cleanup(e);
         curl_slist_free_all(h);
         return -ENOMEM;
@@ -392,11 +290,14 @@ static void retry_or_give_up(struct wh_delivery *d)
     arm_retry(w);
 }
 
-/* One finished transfer: delivered, refused, or another attempt. */
-static void attempt_done(struct wh_delivery *d, CURLcode res)
+/* One finished transfer (from curl_uv, never inside webhook_deliver): delivered, refused, or
+ * another attempt. The report may deliver more or close w. */
+static void on_attempt_done(CURL *easy, CURLcode res, void *data)
 {
+    struct wh_delivery *d = data;
     long code = 0;
 
+    (void)easy;
     curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &code);
     end_attempt(d);
     d->http_status = code;
@@ -417,24 +318,6 @@ static void attempt_done(struct wh_delivery *d, CURLcode res)
     }
     snprintf(d->error, sizeof(d->error), "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror(res));
     retry_or_give_up(d);
-}
-
-/* Reads curl's finished transfers. Runs only from our uv callbacks, never inside curl's, so
- * the user's callbacks may deliver (curl_multi_add_handle) or close. */
-static void check_done(struct webhook *w)
-{
-    CURLMsg *m;
-    int left;
-
-    while (!w->closing && (m = curl_multi_info_read(w->multi, &left))) {
-        char *priv = NULL;
-
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-        /* m is invalid once the handle is removed: its result goes by value. */
-        attempt_done((struct wh_delivery *)(void *)priv, m->data.result);
-    }
 }
 
 int webhook_open(uv_loop_t *loop, const struct webhook_options *opt, struct webhook **out)
@@ -462,20 +345,15 @@ int webhook_open(uv_loop_t *loop, const struct webhook_options *opt, struct webh
     w->allow_private = opt->allow_private;
     if (getrandom(&w->rng, sizeof(w->rng), GRND_NONBLOCK) != (ssize_t)sizeof(w->rng))
         w->rng = (uint32_t)uv_hrtime(); /* never wait for entropy on the loop */
-    if (!w->secret || !w->user_agent || !w->proxy || !(w->multi = curl_multi_init())) {
+    if (!w->secret || !w->user_agent || !w->proxy || curl_uv_open(loop, &w->cu) < 0) {
         free(w->secret);
         free(w->user_agent);
         free(w->proxy);
         free(w);
         return -ENOMEM;
     }
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
-    uv_timer_init(loop, &w->curl_timer);
     uv_timer_init(loop, &w->retry_timer);
-    w->curl_timer.data = w->retry_timer.data = w;
+    w->retry_timer.data = w;
     w->open_handles = 2;
     *out = w;
     return 0;
@@ -532,18 +410,15 @@ void webhook_close(struct webhook *w, webhook_close_cb cb, void *data)
     w->closing = 1;
     w->close_cb = cb;
     w->close_data = data;
-    /* Tear curl down first (it may call on_curl_socket to remove sockets, never to add),
-     * then report: callbacks see a webhook that refuses new work with -ESHUTDOWN. */
+    /* Take every attempt out and tear curl down first, then report: callbacks see a webhook
+     * that refuses new work with -ESHUTDOWN. */
     list = w->all;
     w->all = w->waiting = NULL;
     for (struct wh_delivery *d = list; d; d = d->next)
         end_attempt(d);
-    curl_multi_cleanup(w->multi);
-    w->multi = NULL;
-    while (w->socks)
-        sock_close(w->socks);
-    uv_close((uv_handle_t *)&w->curl_timer, on_handle_closed);
-    uv_close((uv_handle_t *)&w->retry_timer, on_handle_closed);
+    curl_uv_close(w->cu, on_cu_closed, w);
+    w->cu = NULL;
+    uv_close((uv_handle_t *)&w->retry_timer, on_timer_closed);
     while (list) {
         struct wh_delivery *d = list;
 
