@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "job_plan.h"
 #include "rq.h"
 #include "runner.h"
@@ -96,7 +97,7 @@ static int probe(struct lang_probe *p)
     const struct language *l = &p->env->languages->items[p->next];
     struct config_limits limits;
     struct sbx_run_spec spec;
-    unsigned slot;
+    struct backend_slot slot;
     char *req;
     size_t len;
     int r;
@@ -108,7 +109,7 @@ static int probe(struct lang_probe *p)
     spec.argv = l->version;
     if ((r = job_plan_request(&spec, 0, &req, &len)) < 0)
         return r;
-    r = slot_pool_run(p->env->pool, req, len, on_answer, NULL, p, &slot);
+    r = backend_run(p->env, l, req, len, on_answer, NULL, p, &slot); /* where its jobs run */
     free(req);
     if (r == 0)
         p->in_slot = 1;
@@ -124,7 +125,8 @@ static void on_tick(uv_timer_t *t)
     if (p->next >= p->env->languages->count)
         return; /* all done: p waits for lang_probe_stop */
     /* Jobs first: a probe only takes a slot nobody waits for. */
-    if (p->env->waiting_head || slot_pool_idle(p->env->pool) == 0 || probe(p) < 0)
+    if (p->env->waiting_head ||
+        backend_idle(p->env, &p->env->languages->items[p->next]) == 0 || probe(p) < 0)
         schedule(p, PROBE_POLL_MS);
 }
 

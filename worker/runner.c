@@ -263,6 +263,7 @@ static int plan_grading(struct job_run *job)
         runner_fail_retryable(job, "the checker's language is not configured on this worker");
         return -1;
     }
+    job->checker_lang = lang;
     if (lang && job_plan_add_checker(&job->plan, c, lang, &job->env->cfg->limits.defaults) < 0) {
         runner_fail_internal(job, "the checker's commands could not be built");
         return -1;
@@ -288,6 +289,7 @@ static void plan_steps(struct job_run *job)
         runner_fail_internal(job, "the job's commands could not be built");
         return;
     }
+    job->lang = lang;
     job->have_plan = 1; /* "started" was published by the start in Redis */
     if (job->spec.ntests && plan_grading(job) < 0)
         return;
@@ -453,7 +455,7 @@ void runner_cancel(struct job_run *job)
 {
     job->cancel_requested = 1;
     if (job->in_slot) {
-        (void)slot_pool_cancel(job->env->pool, job->slot);
+        (void)backend_cancel(job->env, &job->slot);
     } else if (job->waiting) {
         runner_wait_remove(job);
         runner_finish(job, "cancelled", json_pack("{s:s}", "status", "cancelled"));

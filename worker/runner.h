@@ -31,7 +31,8 @@ struct runner_env {
     struct result_writer *writer; /* finished jobs to PostgreSQL, batched */
     struct webhook *webhook;      /* callback_url deliveries; NULL: webhooks are off */
     struct db *db;                /* notes on rows (the webhook outcome) */
-    struct slot_pool *pool;
+    struct slot_pool *pool;       /* the built-in sandbox's slots */
+    struct docker_pool *docker;   /* the Docker backend's; NULL when no language uses it */
     const char *worker; /* this worker's name */
     /* Called once per job when it is over (acknowledged, skipped or abandoned). */
     void (*job_done)(struct runner_env *env, struct job_run *job);

@@ -17,6 +17,7 @@
 #include "grading.h"
 #include "job.h"
 #include "job_plan.h"
+#include "backend.h"
 #include "keys.h"
 #include "runner.h"
 
@@ -49,7 +50,8 @@ struct job_run {
     json_t *compile;       /* a graded job's compile result (without artifacts) */
     int waiting;           /* in env's FIFO of jobs waiting for a free slot */
     struct job_run *next_waiting;
-    unsigned slot;
+    struct backend_slot slot;  /* where the step in a slot runs */
+    const struct language *lang, *checker_lang; /* the checker's: NULL without one */
     long long attempts, created_ms;
     int64_t started_us, finished_us;
     const char *state;  /* completed | failed | cancelled, once finished */

@@ -252,12 +252,33 @@ void runner_wait_remove(struct job_run *job)
 }
 
 /* A slot came free: the jobs waiting for one go first, oldest first. */
+/* The language of the job's current step: a custom checker's steps are in its own. */
+static const struct language *step_language(const struct job_run *job)
+{
+    if (job->stage == ST_CHECKER_COMPILE || job->stage == ST_CHECK)
+        return job->checker_lang;
+    return job->lang;
+}
+
+/* Oldest first, each job whose backend has a slot free; one backend's queue does not hold
+ * up the other's. A job that meets a busy slot after all goes back to waiting. */
 static void serve_waiting(struct runner_env *env)
 {
-    while (env->waiting_head && slot_pool_idle(env->pool) > 0) {
-        struct job_run *job = env->waiting_head;
+    struct job_run *job = env->waiting_head, *j;
+    size_t n = 0, budget;
+
+    for (j = job; j; j = j->next_waiting)
+        n++;
+    /* Each pass from the head steps one job or ends; the bound only guards against a
+     * backend that says it is idle and then refuses (the job goes back to waiting). */
+    for (budget = n * (n + 1); job && budget > 0; budget--) {
+        if (backend_idle(env, step_language(job)) == 0) {
+            job = job->next_waiting;
+            continue;
+        }
         runner_wait_remove(job);
         step(job);
+        job = env->waiting_head; /* step() may have changed the list */
     }
 }
 
@@ -293,7 +314,8 @@ static void step(struct job_run *job)
     int r = step_request(job, &req, &len);
 
     if (r == 0)
-        r = slot_pool_run(job->env->pool, req, len, on_slot, on_output, job, &job->slot);
+        r = backend_run(job->env, step_language(job), req, len, on_slot, on_output, job,
+                        &job->slot);
     free(req);
     if (r == -EBUSY) {
         /* Every slot busy (this job was fetched ahead), or coming back from a cancel: the

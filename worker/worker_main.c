@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "result_writer.h"
 #include "rq.h"
 #include "runner.h"
+#include "docker_pool.h"
 #include "slot_pool.h"
 #include "webhook.h"
 
@@ -43,6 +46,7 @@ struct worker {
     struct db *db;
     struct lang_probe *probe;
     char name[KEYS_WORKER_MAX + 1];
+    char owner[96]; /* host and first slot: the same for this worker after a restart */
     const char *queues[CONFIG_MAX_QUEUES];
     struct job_run *jobs[HELD_PER_SLOT * CONFIG_MAX_SLOTS];
     unsigned active, sandboxed, next_queue; /* sandboxed: jobs not yet past their last run */
@@ -235,7 +239,7 @@ static void on_webhooks_closed(void *data)
 }
 
 /* Webhook deliveries still retrying are given up (noted "cancelled" while Redis is there). */
-static void on_pool_closed(void *data)
+static void on_backends_closed(void *data)
 {
     struct worker *w = data;
 
@@ -243,6 +247,41 @@ static void on_pool_closed(void *data)
         webhook_close(w->env.webhook, on_webhooks_closed, w);
     else
         on_webhooks_closed(w);
+}
+
+static void on_pool_closed(void *data)
+{
+    struct worker *w = data;
+
+    if (w->env.docker)
+        docker_pool_close(w->env.docker, on_backends_closed, w);
+    else
+        on_backends_closed(w);
+}
+
+/* How many languages run in the Docker backend (docker 1) or in the sandbox (docker 0). */
+static size_t languages_on(const struct worker *w, int docker)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < w->languages.count; i++)
+        n += languages_uses_docker(&w->languages.items[i], w->cfg.worker.backend) == docker;
+    return n;
+}
+
+/* Only the backends some language uses: a worker in a container without the sandbox's
+ * privileges runs every language in Docker and never opens a slot. */
+static int open_backends(struct worker *w, const struct slot_pool_options *po)
+{
+    struct docker_pool_options o = {w->cfg.docker.socket, w->cfg.worker.slots, 0,
+                                    w->cfg.docker.uid, w->cfg.docker.cpus, w->owner};
+    int r = 0;
+
+    if (languages_on(w, 0) > 0)
+        r = slot_pool_new(w->loop, po, &w->env.pool);
+    if (r == 0 && languages_on(w, 1) > 0)
+        r = docker_pool_new(w->loop, &o, &w->env.docker);
+    return r;
 }
 
 static void shutdown_all(struct worker *w)
@@ -258,7 +297,10 @@ static void shutdown_all(struct worker *w)
     lang_probe_stop(w->probe);
     for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
         uv_close(handles[i], NULL);
-    slot_pool_close(w->env.pool, on_pool_closed, w);
+    if (w->env.pool)
+        slot_pool_close(w->env.pool, on_pool_closed, w);
+    else
+        on_pool_closed(w);
 }
 
 static void on_grace_over(uv_timer_t *t)
@@ -396,7 +438,7 @@ static int start(struct worker *w, const struct options *o)
         (r = db_open(w->loop, w->cfg.postgres.url, NULL, &w->db)) < 0 ||
         (r = result_writer_new(w->loop, w->db, w->cfg.postgres.commit_interval_ms,
                                &w->env.writer)) < 0 ||
-        (r = slot_pool_new(w->loop, &po, &w->env.pool)) < 0)
+        (r = open_backends(w, &po)) < 0)
         return r;
     w->env.db = w->db;
     if (w->cfg.webhooks.secret[0]) {
@@ -422,6 +464,7 @@ int main(int argc, char **argv)
 {
     static struct worker w; /* large (config): not on the stack; main() owns it */
     struct options o;
+    unsigned suffix = 0;
     char host[64] = "host";
     uv_timer_t *timers[] = {&w.recover, &w.grace, &w.refetch, &w.remigrate};
     size_t i;
@@ -435,10 +478,16 @@ int main(int argc, char **argv)
     if (load_config(&w, o.config, o.languages) < 0)
         return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread: webhook_open needs it */
+    /* A write to a peer that went away (a slot process, a container's attach stream) must be
+     * an EPIPE for its owner to handle, not the worker's death. */
+    signal(SIGPIPE, SIG_IGN);
     gethostname(host, sizeof(host) - 1);
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid()); /* only to make names unique */
+    /* The kernel's randomness: two containers started at once have the same pid and clock. */
+    if (getrandom(&suffix, sizeof(suffix), 0) != (ssize_t)sizeof(suffix))
+        suffix = (unsigned)time(NULL) ^ (unsigned)getpid();
     host[strcspn(host, ".")] = '\0';
-    snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), (unsigned)(random() & 0xffff));
+    snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), suffix & 0xffff);
+    snprintf(w.owner, sizeof(w.owner), "%s-%u", host, o.first_slot);
     w.loop = uv_default_loop();
     w.env = (struct runner_env){.loop = w.loop, .cfg = &w.cfg, .languages = &w.languages,
                                 .worker = w.name, .job_done = job_done,
@@ -454,8 +503,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "runq-worker: cannot start: %s\n", strerror(-r));
         return 1;
     }
-    fprintf(stderr, "runq-worker %s: %u slot(s), sandbox %s\n", w.name, w.cfg.worker.slots,
-            o.sandbox);
+    fprintf(stderr, "runq-worker %s: %u slot(s); %zu language(s) in the sandbox (%s), %zu in "
+                    "Docker (%s)\n",
+            w.name, w.cfg.worker.slots, languages_on(&w, 0), o.sandbox, languages_on(&w, 1),
+            w.cfg.docker.socket);
     uv_run(w.loop, UV_RUN_DEFAULT);
     runner_env_cleanup(&w.env);
     languages_free(&w.languages);

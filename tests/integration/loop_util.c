@@ -33,15 +33,37 @@ static int flag_set(const void *arg)
     return *(const int *)arg;
 }
 
+struct cond {
+    int (*done)(const void *arg);
+    const void *arg;
+};
+
+/* Just before the loop would block in poll: a condition met by a timer callback (curl's
+ * timer completes transfers) must not wait there for an unrelated event. */
+static void on_prepare(uv_prepare_t *p)
+{
+    const struct cond *c = p->data;
+
+    if (c->done(c->arg))
+        uv_stop(p->loop);
+}
+
 int lu_run_cond(struct lu_loop *l, int (*done)(const void *arg), const void *arg, uint64_t ms)
 {
+    struct cond c = {done, arg};
+    uv_prepare_t prepare;
     int ok;
 
     l->expired = 0;
+    uv_prepare_init(&l->loop, &prepare);
+    prepare.data = &c;
+    uv_prepare_start(&prepare, on_prepare);
     uv_timer_start(&l->watchdog, on_watchdog, ms, 0);
     while (!(ok = done(arg)) && !l->expired)
         uv_run(&l->loop, UV_RUN_ONCE);
     uv_timer_stop(&l->watchdog);
+    uv_close((uv_handle_t *)&prepare, NULL);
+    uv_run(&l->loop, UV_RUN_NOWAIT); /* the close completes before prepare goes away */
     return ok ? 0 : -ETIMEDOUT;
 }
 

@@ -11,15 +11,20 @@
  * result JSON); plus its version command as the worker's probe runs it
  * (lang_probe_first_line).
  * Prints compile and run wall times as TAP diagnostics.
+ * With --docker, every step goes through the Docker backend instead (docker_pool, a fresh
+ * container of the language's image per step, the same wire request), and must give the
+ * same outcomes.
  * Must not: know any language by name: a language added to the yaml without sources fails
  * here. Uses slot 24 only (other runtime tests use other slots).
- * argv: languages.yaml, runq.yaml, the languages/ source directory. Needs root. */
+ * argv: languages.yaml, runq.yaml, the languages/ source directory [--docker]. Needs root. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "docker_pool.h"
 #include "grading.h"
 #include "job.h"
 #include "job_plan.h"
@@ -62,6 +67,11 @@ struct env {
     struct sbx_slot slot;
     const struct config_limits *defaults;
     const char *src_dir;
+    /* --docker: the Docker backend, on a loop of its own */
+    struct docker_pool *pool;
+    uv_loop_t loop;
+    const struct runq_config *cfg;
+    const struct language *lang; /* the language under test: its image */
 };
 
 /* Wall times of one language, for the diagnostics. */
@@ -98,6 +108,86 @@ static unsigned char *read_file(const char *path, size_t *len)
     return data;
 }
 
+struct docker_answer {
+    int done, status;
+    json_t *result;
+};
+
+static void on_docker_answer(int status, json_t *answer, void *data)
+{
+    struct docker_answer *a = data;
+
+    a->done = 1;
+    a->status = status;
+    a->result = json_incref(json_object_get(answer, "result"));
+    json_decref(answer);
+}
+
+static void stop_loop(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* Runs the loop until *flag is set or ms pass. */
+static int wait_flag(uv_loop_t *loop, const int *flag, uint64_t ms)
+{
+    uv_timer_t guard;
+
+    uv_timer_init(loop, &guard);
+    uv_timer_start(&guard, stop_loop, ms, 0);
+    while (!*flag && uv_run(loop, UV_RUN_ONCE) >= 0 && uv_is_active((uv_handle_t *)&guard))
+        ;
+    uv_close((uv_handle_t *)&guard, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return *flag ? 0 : -1;
+}
+
+/* The struct form of a result the Docker backend answered, for the same assertions. */
+static void result_from_json(const json_t *j, struct sbx_result *res)
+{
+    const char *status = json_string_value(json_object_get(j, "status"));
+    const char *out = json_string_value(json_object_get(j, "stdout"));
+    const char *err = json_string_value(json_object_get(j, "stderr"));
+    int s;
+
+    res->verdict.status = SBX_INTERNAL_ERROR;
+    for (s = SBX_OK; s <= SBX_INTERNAL_ERROR; s++)
+        if (status && strcmp(status, sbx_status_name((enum sbx_status)s)) == 0)
+            res->verdict.status = (enum sbx_status)s;
+    res->verdict.exit_code = json_is_integer(json_object_get(j, "exit_code"))
+                                 ? (int)json_integer_value(json_object_get(j, "exit_code"))
+                                 : -1;
+    res->verdict.signal = (int)json_integer_value(json_object_get(j, "signal"));
+    res->cpu_ms = (uint64_t)json_integer_value(json_object_get(j, "cpu_ms"));
+    res->wall_ms = (uint64_t)json_integer_value(json_object_get(j, "wall_ms"));
+    res->memory_peak_kb = (uint64_t)json_integer_value(json_object_get(j, "memory_peak_kb"));
+    res->out.data = strdup(out ? out : "");
+    res->out.len = out ? strlen(out) : 0;
+    res->err.data = strdup(err ? err : "");
+    res->err.len = err ? strlen(err) : 0;
+    snprintf(res->message, sizeof(res->message), "%s",
+             json_string_value(json_object_get(j, "message")));
+}
+
+/* A step in a container of the language's image, as the worker's backend runs it. */
+static json_t *run_docker_step(struct env *e, const char *req, size_t len,
+                               struct sbx_result *res)
+{
+    struct docker_answer a = {0, 0, NULL};
+    char image[256];
+
+    if (languages_image(e->lang, e->cfg->docker.image_prefix, e->cfg->docker.image_tag, image,
+                        sizeof(image)) < 0 ||
+        docker_pool_run(e->pool, image, req, len, on_docker_answer, NULL, &a, NULL) < 0 ||
+        wait_flag(&e->loop, &a.done, 120000) < 0 || a.status < 0 || !a.result) {
+        tap_diag("the Docker backend did not answer (status %d)", a.status);
+        json_decref(a.result);
+        return NULL;
+    }
+    result_from_json(a.result, res);
+    return a.result;
+}
+
 /* One step the way the worker sends it and the serving slot parses it. The result is
  * returned both as the struct (for assertions) and as the JSON the worker receives. */
 static json_t *run_step(struct env *e, const struct sbx_run_spec *step, struct sbx_result *res)
@@ -110,6 +200,11 @@ static json_t *run_step(struct env *e, const struct sbx_run_spec *step, struct s
     int r = job_plan_request(step, 0, &req, &len);
 
     memset(res, 0, sizeof(*res));
+    if (r == 0 && e->pool) {
+        answer = run_docker_step(e, req, len, res);
+        free(req);
+        return answer;
+    }
     if (r < 0 || sbx_request_decode(req, len, &parsed, &field) < 0) {
         tap_diag("request not accepted (field %s)", field);
         free(req);
@@ -370,6 +465,7 @@ static void test_language(struct env *e, const struct language *lang,
     size_t i;
 
     tap_diag("== %s (%s)", lang->name, lang->file);
+    e->lang = lang;
     check_limits(e, lang, max);
     check_version(e, lang);
     for (i = 0; i < NCASES; i++) {
@@ -394,6 +490,40 @@ static void test_language(struct env *e, const struct language *lang,
              (unsigned long long)tm.runs, (unsigned long long)tm.run_ms, now_s() - t0);
 }
 
+static void on_pool_closed(void *data)
+{
+    (*(int *)data)++;
+}
+
+/* --docker: one pool of one slot for all the languages, closed (and every container
+ * removed) at the end. */
+static void test_in_docker(struct env *e, const struct languages *table,
+                           const struct runq_config *cfg)
+{
+    char owner[64];
+    struct docker_pool_options o = {cfg->docker.socket, 1, 0, cfg->docker.uid, cfg->docker.cpus,
+                                    owner};
+    int ready = 0, closed = 0;
+    size_t i;
+
+    snprintf(owner, sizeof(owner), "runq-test-languages-%d", (int)getpid());
+    uv_loop_init(&e->loop);
+    if (!tap_ok(&e->t, docker_pool_new(&e->loop, &o, &e->pool) == 0, "a Docker pool on %s",
+                cfg->docker.socket))
+        return;
+    for (i = 0; i < 300 && !ready; i++) { /* the sweep at start: a few calls */
+        wait_flag(&e->loop, &ready, 100);
+        ready = docker_pool_idle(e->pool) > 0;
+    }
+    if (tap_ok(&e->t, ready, "the pool is ready"))
+        for (i = 0; i < table->count; i++)
+            test_language(e, &table->items[i], &cfg->limits.maximum);
+    docker_pool_close(e->pool, on_pool_closed, &closed);
+    tap_ok(&e->t, wait_flag(&e->loop, &closed, 60000) == 0, "the pool closes");
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&e->loop);
+}
+
 int main(int argc, char **argv)
 {
     static struct env e; /* the slot is large */
@@ -405,8 +535,9 @@ int main(int argc, char **argv)
     double t0 = now_s();
     size_t i;
 
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s languages.yaml runq.yaml languages-dir\n", argv[0]);
+    if (argc != 4 && (argc != 5 || strcmp(argv[4], "--docker") != 0)) {
+        fprintf(stderr, "usage: %s languages.yaml runq.yaml languages-dir [--docker]\n",
+                argv[0]);
         return 2;
     }
     e.src_dir = argv[3];
@@ -419,6 +550,12 @@ int main(int argc, char **argv)
         return tap_done(&e.t);
     }
     e.defaults = &cfg.limits.defaults;
+    e.cfg = &cfg;
+    if (argc == 5) {
+        test_in_docker(&e, &table, &cfg);
+        languages_free(&table);
+        return tap_done(&e.t);
+    }
 
     /* The slot the worker would build from runq.yaml (slot_pool: --no-default-binds and
      * sandbox.binds), so a runtime needing a path outside the binds fails here too. */

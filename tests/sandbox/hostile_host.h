@@ -33,7 +33,7 @@ void fixtures_teardown(const struct fixtures *fx);
 /* Blocks until no other test_hostile uses `slot` (a flock held until exit). */
 void host_lock_slot(unsigned slot);
 
-/* Number of lines in the host's /proc/self/mountinfo. */
+/* Number of lines in the host's /proc/self/mountinfo, the Docker engine's mounts aside. */
 int host_mountinfo_lines(void);
 
 /* One TAP line per kind of damage the case `name` could have left on the host. Leftover

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* runq-worker with every language on the Docker backend (RUNQ_WORKER_BACKEND=docker), end to
+ * end with real redis-server, PostgreSQL and the Docker engine: a Python job, a graded C job
+ * (one compile, a container per test), then a worker killed with SIGKILL in the middle of a
+ * job: its container stays until the worker comes back with the same first slot, which
+ * sweeps it; the job is recovered and completes; after SIGTERM no container of the worker is
+ * left. argv: runq-worker, languages.yaml, runq-sandbox. Worker slots 70-71. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "docker_api.h"
+#include "docker_spec.h"
+#include "pg_server.h"
+#include "redis_server.h"
+#include "tap.h"
+#include "worker_util.h"
+
+#define FIRST_SLOT 70
+
+struct listing {
+    int done;
+    long count;
+};
+
+static void on_listed(int status, long http, json_t *body, const char *raw, const char *error,
+                      void *data)
+{
+    struct listing *ls = data;
+
+    (void)raw;
+    (void)error;
+    ls->done = 1;
+    ls->count = status == 0 && http == 200 ? (long)json_array_size(body) : -1;
+}
+
+static void on_closed(void *data)
+{
+    (*(int *)data)++;
+}
+
+/* Containers (running or not) of the worker's owner label, asked of the engine. */
+static long owned(struct wctx *c, const char *owner)
+{
+    struct docker_api *api = NULL;
+    struct listing ls = {0, -1};
+    char path[400] = "/containers/json?all=1&";
+    int closed = 0;
+
+    if (docker_spec_owner_filter(owner, path + strlen(path), sizeof(path) - strlen(path)) < 0 ||
+        docker_api_open(c->loop, "/var/run/docker.sock", &api) < 0)
+        return -1;
+    if (docker_api_request(api, "GET", path, NULL, 0, on_listed, &ls, NULL) == 0)
+        while (!ls.done)
+            uv_run(c->loop, UV_RUN_ONCE);
+    docker_api_close(api, on_closed, &closed);
+    while (!closed)
+        uv_run(c->loop, UV_RUN_ONCE);
+    return ls.count;
+}
+
+static void test_jobs(struct tap *t, struct wctx *c)
+{
+    char py[KEYS_ID_MAX + 1];
+
+    tap_ok(t, wu_submit(c, "{\"language\": \"python\", \"stdin\": \"20 22\", \"source\": "
+                           "\"a, b = map(int, input().split())\\nprint(a + b)\\n\"}") == 0,
+           "a Python job is queued");
+    snprintf(py, sizeof(py), "%s", c->id);
+    tap_ok(t, wu_submit(c, "{\"language\": \"c\", \"source\": \"#include <stdio.h>\\n"
+                           "int main(void) { int a, b; scanf(\\\"%d %d\\\", &a, &b); "
+                           "printf(\\\"%d\\\\n\\\", a * b); return 0; }\\n\", \"tests\": ["
+                           "{\"stdin\": \"2 3\", \"expected_output\": \"6\"}, "
+                           "{\"stdin\": \"4 5\", \"expected_output\": \"20\"}, "
+                           "{\"stdin\": \"1 1\", \"expected_output\": \"2\"}]}") == 0,
+           "a graded C job is queued");
+    tap_ok(t, wu_wait_state(c, py, "completed", 60000) && strstr(c->text, "\"stdout\":\"42\\n\"") &&
+                  strstr(c->text, "\"status\":\"ok\""),
+           "the Python job completes in a container with its output");
+    tap_ok(t, wu_wait_state(c, c->id, "completed", 120000) &&
+                  strstr(c->text, "\"verdict\":\"WA\"") && strstr(c->text, "\"AC\":2"),
+           "the graded C job: compiled once, two tests AC and one WA (%.200s)", c->text);
+}
+
+/* SIGKILL mid-job, then the same worker again. */
+static void test_crash(struct tap *t, struct wctx *c, pid_t *worker, const char *const *spawn,
+                       const char *owner)
+{
+    int status, i;
+    long n = -1;
+
+    tap_ok(t, wu_submit(c, "{\"language\": \"python\", \"limits\": {\"wall_ms\": 20000}, "
+                           "\"source\": \"import time\\ntime.sleep(4)\\nprint('slept')\\n\"}") ==
+                  0,
+           "a job that sleeps 4 s is queued");
+    wu_wait_state(c, c->id, "running", 30000);
+    for (i = 0; i < 40 && (n = owned(c, owner)) < 1; i++)
+        wu_sleep(c, 250);
+    kill(*worker, SIGKILL);
+    /* >= 1: a version probe of the worker's may be running beside the job. */
+    tap_ok(t, wu_waitpid(*worker, &status, 10000) && n >= 1 && owned(c, owner) >= 1,
+           "the worker is killed mid-job; its container is left behind (%ld)", n);
+    *worker = wu_spawn_worker(spawn[0], spawn[1], spawn[2], spawn[3], FIRST_SLOT);
+    for (i = 0; i < 60 && owned(c, owner) != 0; i++)
+        wu_sleep(c, 250);
+    tap_ok(t, *worker > 0 && owned(c, owner) == 0,
+           "the same worker started again removes it before it runs anything");
+    tap_ok(t, wu_wait_state(c, c->id, "completed", 60000) && strstr(c->text, "slept"),
+           "the job is recovered and completes (%.120s)", c->text);
+}
+
+int main(int argc, char **argv)
+{
+    struct redis_server redis = {0};
+    struct pg_server pg;
+    struct rq_options ro = {0};
+    struct wctx c = {0};
+    struct tap t = {0};
+    char err[256] = "", pg_url[256], dir[] = "/tmp/runq-test-wdocker-XXXXXX", config[300];
+    char host[64] = "host", owner[96];
+    const char *spawn[4];
+    int status = 0;
+    pid_t worker;
+
+    if (argc < 4) {
+        tap_ok(&t, 0, "usage: test_worker_docker RUNQ-WORKER LANGUAGES.YAML RUNQ-SANDBOX");
+        return tap_done(&t);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    setenv("RUNQ_WORKER_BACKEND", "docker", 1);
+    gethostname(host, sizeof(host) - 1);
+    host[strcspn(host, ".")] = '\0';
+    snprintf(owner, sizeof(owner), "%s-%d", host, FIRST_SLOT);
+    memset(&pg, 0, sizeof(pg));
+    if (!tap_ok(&t, redis_server_start(&redis) == 0 && pg_server_start(&pg, err, sizeof(err)) == 0 &&
+                        mkdtemp(dir) != NULL,
+                "redis-server and PostgreSQL start (%s)", err))
+        goto out;
+    pg_server_url(&pg, "postgres", pg_url, sizeof(pg_url));
+    snprintf(config, sizeof(config), "%s/runq.yaml", dir);
+    wu_write_config(config, redis.url, pg_url, 2, "1s", "3s", "10s");
+    spawn[0] = argv[1];
+    spawn[1] = config;
+    spawn[2] = argv[2];
+    spawn[3] = argv[3];
+    worker = wu_spawn_worker(argv[1], config, argv[2], argv[3], FIRST_SLOT);
+    c.loop = uv_default_loop();
+    ro.url = redis.url;
+    if (!tap_ok(&t, worker > 0 && rq_open(c.loop, &ro, &c.rq) == 0 &&
+                        db_open(c.loop, pg_url, NULL, &c.db) == 0,
+                "a worker on the Docker backend starts; the test connects to Redis and PostgreSQL"))
+        goto out;
+    test_jobs(&t, &c);
+    test_crash(&t, &c, &worker, spawn, owner);
+    kill(worker, SIGTERM);
+    tap_ok(&t, wu_waitpid(worker, &status, 30000) && WIFEXITED(status) &&
+                   WEXITSTATUS(status) == 0 && owned(&c, owner) == 0,
+           "SIGTERM: the worker exits 0 and leaves no container");
+    rq_close(c.rq, NULL, NULL);
+    db_close(c.db, NULL, NULL);
+    uv_run(c.loop, UV_RUN_DEFAULT);
+out:
+    unlink(config);
+    rmdir(dir);
+    pg_server_destroy(&pg);
+    redis_server_cleanup(&redis);
+    return tap_done(&t);
+}
