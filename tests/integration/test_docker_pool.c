@@ -224,6 +224,52 @@ static struct sbx_run_spec sh_spec(const char *script, char **argv)
     return spec;
 }
 
+struct streamed {
+    struct outcome o;
+    char text[128];
+    size_t len;
+    int pieces, before_answer;
+};
+
+static void on_stream(int stream, const char *bytes, size_t len, void *data)
+{
+    struct streamed *s = data;
+
+    if (stream == 1 && s->len + len < sizeof(s->text)) {
+        memcpy(s->text + s->len, bytes, len);
+        s->len += len;
+    }
+    s->pieces++;
+    s->before_answer += !s->o.done;
+}
+
+/* A run that asks for it ("stream": true, as the worker's ST_RUN does) gets its output while
+ * it runs, the same bytes as in the result, as the sandbox gives them. */
+static void test_streaming(struct tap *t, struct lu_loop *l, struct docker_pool *p)
+{
+    char *argv[4], *payload = NULL;
+    struct sbx_run_spec spec = sh_spec("for i in 1 2 3; do echo line$i; sleep 0.3; done", argv);
+    struct streamed s;
+    size_t len;
+
+    memset(&s, 0, sizeof(s));
+    if (job_plan_request(&spec, 1, &payload, &len) < 0 ||
+        docker_pool_run(p, IMAGE, payload, len, on_run, on_stream, &s, NULL) < 0) {
+        tap_ok(t, 0, "a streamed run starts");
+        free(payload);
+        return;
+    }
+    free(payload);
+    lu_run_until(l, &s.o.done, 30000);
+    tap_ok(t, s.o.done && s.pieces >= 2 &&
+                  s.before_answer == s.pieces && s.len == 18 &&
+                  memcmp(s.text, "line1\nline2\nline3\n", 18) == 0 &&
+                  strcmp(str(&s.o, "stdout"), "line1\nline2\nline3\n") == 0,
+           "output streams during the run in %d pieces, the same bytes as the result",
+           s.pieces);
+    json_decref(s.o.result);
+}
+
 static int all_removed(const void *arg)
 {
     struct docker_pool_stats st;
@@ -376,6 +422,7 @@ int main(int argc, char **argv)
         return tap_done(&t);
     test_compiled(&t, &l, p, argv[1]);
     test_hostile(&t, &l, p, argv[2]);
+    test_streaming(&t, &l, p);
     test_cancel(&t, &l, p);
     docker_pool_stats(p, &st);
     tap_ok(&t, st.created > 0 && st.created == st.removed,
