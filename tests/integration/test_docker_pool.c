@@ -17,16 +17,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "docker_api.h"
 #include "docker_pool.h"
-#include "docker_spec.h"
+#include "docker_util.h"
 #include "job_plan.h"
 #include "loop_util.h"
 #include "sbx_request.h"
 #include "tap.h"
 
 #define IMAGE "runq/lang-c:latest"
-#define SOCKET "/var/run/docker.sock"
 
 struct outcome {
     int done, status;
@@ -317,7 +315,7 @@ static void test_cancel(struct tap *t, struct lu_loop *l, struct docker_pool *p)
 
 static int open_pool(struct lu_loop *l, const char *owner, struct docker_pool **p)
 {
-    struct docker_pool_options o = {SOCKET, 2, 0, 65534, 1, owner};
+    struct docker_pool_options o = {DU_SOCKET, 2, 0, 65534, 1, owner};
 
     return docker_pool_new(&l->loop, &o, p) == 0 &&
            lu_run_cond(l, pool_ready, *p, 30000) == 0;
@@ -326,40 +324,6 @@ static int open_pool(struct lu_loop *l, const char *owner, struct docker_pool **
 static void on_closed(void *data)
 {
     (*(int *)data)++;
-}
-
-struct listing {
-    int done;
-    long count; /* containers of the owner, -1 when the engine did not answer */
-};
-
-static void on_listed(int status, long http, json_t *body, const char *raw, const char *error,
-                      void *data)
-{
-    struct listing *ls = data;
-
-    (void)raw;
-    (void)error;
-    ls->done = 1;
-    ls->count = status == 0 && http == 200 ? (long)json_array_size(body) : -1;
-}
-
-/* How many containers (running or not) carry owner's label, asked of the engine itself. */
-static long owned(struct lu_loop *l, const char *owner)
-{
-    struct docker_api *api = NULL;
-    struct listing ls = {0, -1};
-    char path[400] = "/containers/json?all=1&";
-    int closed = 0;
-
-    if (docker_spec_owner_filter(owner, path + strlen(path), sizeof(path) - strlen(path)) < 0 ||
-        docker_api_open(&l->loop, SOCKET, &api) < 0)
-        return -1;
-    if (docker_api_request(api, "GET", path, NULL, 0, on_listed, &ls, NULL) == 0)
-        lu_run_until(l, &ls.done, 10000);
-    docker_api_close(api, on_closed, &closed);
-    lu_run_until(l, &closed, 10000);
-    return ls.count;
 }
 
 /* A child process starts a run and is killed with SIGKILL mid-run: its container stays. A
@@ -385,11 +349,11 @@ static void test_sweep(struct tap *t, struct lu_loop *l)
         run_spec(&cl, cp, &spec, &o); /* never returns in time: the parent kills us */
         _exit(4);
     }
-    for (i = 0; i < 60 && owned(l, owner) < 1; i++)
+    for (i = 0; i < 60 && du_count_owned(&l->loop, owner) < 1; i++)
         usleep(500000); /* until its container exists */
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    tap_ok(t, WIFSIGNALED(status) && owned(l, owner) == 1,
+    tap_ok(t, WIFSIGNALED(status) && du_count_owned(&l->loop, owner) == 1,
            "a process with a run in a container is killed; its container stays");
     tap_ok(t, open_pool(l, owner, &p), "a new pool of the same owner starts");
     docker_pool_stats(p, &st);
@@ -397,7 +361,7 @@ static void test_sweep(struct tap *t, struct lu_loop *l)
            (unsigned long long)st.swept);
     lu_run_cond(l, swept_removed, p, 20000);
     docker_pool_stats(p, &st);
-    tap_ok(t, st.removed == 1 && owned(l, owner) == 0, "and removed it");
+    tap_ok(t, st.removed == 1 && du_count_owned(&l->loop, owner) == 0, "and removed it");
     docker_pool_close(p, on_closed, &closed);
     lu_run_until(l, &closed, 20000);
 }
@@ -418,7 +382,7 @@ int main(int argc, char **argv)
     lu_init(&l);
     snprintf(owner, sizeof(owner), "runq-test-%d", (int)getpid());
     if (!tap_ok(&t, open_pool(&l, owner, &p),
-                "a pool on the engine at " SOCKET " (cli/runq-docker engine starts one)"))
+                "a pool on the engine at " DU_SOCKET " (cli/runq-docker engine starts one)"))
         return tap_done(&t);
     test_compiled(&t, &l, p, argv[1]);
     test_hostile(&t, &l, p, argv[2]);

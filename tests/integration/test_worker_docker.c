@@ -12,55 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "docker_api.h"
-#include "docker_spec.h"
+#include "docker_util.h"
 #include "pg_server.h"
 #include "redis_server.h"
 #include "tap.h"
 #include "worker_util.h"
 
 #define FIRST_SLOT 70
-
-struct listing {
-    int done;
-    long count;
-};
-
-static void on_listed(int status, long http, json_t *body, const char *raw, const char *error,
-                      void *data)
-{
-    struct listing *ls = data;
-
-    (void)raw;
-    (void)error;
-    ls->done = 1;
-    ls->count = status == 0 && http == 200 ? (long)json_array_size(body) : -1;
-}
-
-static void on_closed(void *data)
-{
-    (*(int *)data)++;
-}
-
-/* Containers (running or not) of the worker's owner label, asked of the engine. */
-static long owned(struct wctx *c, const char *owner)
-{
-    struct docker_api *api = NULL;
-    struct listing ls = {0, -1};
-    char path[400] = "/containers/json?all=1&";
-    int closed = 0;
-
-    if (docker_spec_owner_filter(owner, path + strlen(path), sizeof(path) - strlen(path)) < 0 ||
-        docker_api_open(c->loop, "/var/run/docker.sock", &api) < 0)
-        return -1;
-    if (docker_api_request(api, "GET", path, NULL, 0, on_listed, &ls, NULL) == 0)
-        while (!ls.done)
-            uv_run(c->loop, UV_RUN_ONCE);
-    docker_api_close(api, on_closed, &closed);
-    while (!closed)
-        uv_run(c->loop, UV_RUN_ONCE);
-    return ls.count;
-}
 
 static void test_jobs(struct tap *t, struct wctx *c)
 {
@@ -97,16 +55,16 @@ static void test_crash(struct tap *t, struct wctx *c, pid_t *worker, const char 
                   0,
            "a job that sleeps 4 s is queued");
     wu_wait_state(c, c->id, "running", 30000);
-    for (i = 0; i < 40 && (n = owned(c, owner)) < 1; i++)
+    for (i = 0; i < 40 && (n = du_count_owned(c->loop, owner)) < 1; i++)
         wu_sleep(c, 250);
     kill(*worker, SIGKILL);
     /* >= 1: a version probe of the worker's may be running beside the job. */
-    tap_ok(t, wu_waitpid(*worker, &status, 10000) && n >= 1 && owned(c, owner) >= 1,
+    tap_ok(t, wu_waitpid(*worker, &status, 10000) && n >= 1 && du_count_owned(c->loop, owner) >= 1,
            "the worker is killed mid-job; its container is left behind (%ld)", n);
     *worker = wu_spawn_worker(spawn[0], spawn[1], spawn[2], spawn[3], FIRST_SLOT);
-    for (i = 0; i < 60 && owned(c, owner) != 0; i++)
+    for (i = 0; i < 60 && du_count_owned(c->loop, owner) != 0; i++)
         wu_sleep(c, 250);
-    tap_ok(t, *worker > 0 && owned(c, owner) == 0,
+    tap_ok(t, *worker > 0 && du_count_owned(c->loop, owner) == 0,
            "the same worker started again removes it before it runs anything");
     tap_ok(t, wu_wait_state(c, c->id, "completed", 60000) && strstr(c->text, "slept"),
            "the job is recovered and completes (%.120s)", c->text);
@@ -157,7 +115,7 @@ int main(int argc, char **argv)
     test_crash(&t, &c, &worker, spawn, owner);
     kill(worker, SIGTERM);
     tap_ok(&t, wu_waitpid(worker, &status, 30000) && WIFEXITED(status) &&
-                   WEXITSTATUS(status) == 0 && owned(&c, owner) == 0,
+                   WEXITSTATUS(status) == 0 && du_count_owned(c.loop, owner) == 0,
            "SIGTERM: the worker exits 0 and leaves no container");
     rq_close(c.rq, NULL, NULL);
     db_close(c.db, NULL, NULL);
