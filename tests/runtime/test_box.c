@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* runq-box (worker/docker/runq_box.c) driven the way the Docker backend's worker drives it:
+/* runq-box (worker/docker/runq_box.c, box_*.c) driven the way the Docker backend's worker drives it:
  * box_proto.h records in through a pipe, records out, each run in a fresh directory as PID 1
  * of a new pid namespace (root), without --cgroup-stats (the host's cgroup is not the run's).
  * One case runs it as PID 3 instead, beside a canary that only kill(-1) would hit.

@@ -5,7 +5,8 @@
  * with records on its stdout. Every record is one type byte, a 4-byte big-endian payload
  * length, then the payload. This header is shared by both sides and is all they share: plain
  * constants, no code, nothing from outside libc (runq-box is built alone, statically, inside
- * an image). Must not: grow behaviour; the codecs live in runq_box.c and docker_box.c. */
+ * an image). Must not: grow behaviour; the codecs live in runq-box (runq_box.c and its box_*
+ * modules) and docker_box.c. */
 #ifndef RUNQ_BOX_PROTO_H
 #define RUNQ_BOX_PROTO_H
 
