@@ -16,8 +16,6 @@
 #include "batch.h"
 #include "db.h"
 #include "job.h"
-#include "pg_server.h"
-#include "redis_server.h"
 #include "rq.h"
 #include "keys.h"
 #include "tap.h"
@@ -459,54 +457,36 @@ static void test_events(struct tap *t, struct wctx *c)
 
 int main(int argc, char **argv)
 {
-    struct redis_server redis = {0};
-    struct pg_server pg;
-    struct rq_options ro = {0};
+    struct wu_fleet f;
     struct wctx c = {0};
     struct tap t = {0};
-    char err[256] = "", pg_url[256], dir[] = "/tmp/runq-test-worker-XXXXXX", config[300];
-    int status = 0;
-    pid_t worker;
+    int status = 0, ok;
+    pid_t worker = -1;
 
     if (argc < 4) {
         tap_ok(&t, 0, "usage: test_worker RUNQ-WORKER LANGUAGES.YAML RUNQ-SANDBOX");
         return tap_done(&t);
     }
     signal(SIGPIPE, SIG_IGN);
-    memset(&pg, 0, sizeof(pg));
-    if (!tap_ok(&t, redis_server_start(&redis) == 0 && pg_server_start(&pg, err, sizeof(err)) == 0 &&
-                        mkdtemp(dir) != NULL,
-                "redis-server and PostgreSQL start (%s)", err))
-        goto out;
-    pg_server_url(&pg, "postgres", pg_url, sizeof(pg_url));
-    snprintf(config, sizeof(config), "%s/runq.yaml", dir);
-    wu_write_config(config, redis.url, pg_url, 2, "1s", "4s", "10s");
-    worker = wu_spawn_worker(argv[1], config, argv[2], argv[3], 50);
-    c.loop = uv_default_loop();
-    ro.url = redis.url;
-    if (!tap_ok(&t, worker > 0 && rq_open(c.loop, &ro, &c.rq) == 0 &&
-                        db_open(c.loop, pg_url, NULL, &c.db) == 0,
-                "a worker starts; the test connects to Redis and PostgreSQL"))
-        goto out;
-    test_jobs(&t, &c);
-    test_versions(&t, &c);
-    test_grading(&t, &c);
-    test_retries(&t, &c);
-    test_webhooks(&t, &c);
-    test_batch(&t, &c);
-    test_events(&t, &c);
-    test_cancel(&t, &c);
-    kill(worker, SIGTERM);
-    tap_ok(&t, waitpid(worker, &status, 0) == worker && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-           "SIGTERM: the idle worker drains and exits 0");
-    rq_close(c.rq, NULL, NULL);
-    db_close(c.db, NULL, NULL);
-    uv_run(c.loop, UV_RUN_DEFAULT);
-    tap_ok(&t, uv_loop_close(c.loop) == 0, "the test's loop closes clean");
-out:
-    unlink(config);
-    rmdir(dir);
-    pg_server_destroy(&pg);
-    redis_server_cleanup(&redis);
+    ok = wu_fleet_start(&f, &c, "4s");
+    if (ok)
+        worker = wu_spawn_worker(argv[1], f.config, argv[2], argv[3], 50);
+    if (tap_ok(&t, ok && worker > 0,
+               "redis-server and PostgreSQL start, a worker starts, the test connects (%s)",
+               f.err)) {
+        test_jobs(&t, &c);
+        test_versions(&t, &c);
+        test_grading(&t, &c);
+        test_retries(&t, &c);
+        test_webhooks(&t, &c);
+        test_batch(&t, &c);
+        test_events(&t, &c);
+        test_cancel(&t, &c);
+        kill(worker, SIGTERM);
+        tap_ok(&t, waitpid(worker, &status, 0) == worker && WIFEXITED(status) &&
+                       WEXITSTATUS(status) == 0,
+               "SIGTERM: the idle worker drains and exits 0");
+    }
+    tap_ok(&t, wu_fleet_stop(&f, &c) == 0, "the test's loop closes clean");
     return tap_done(&t);
 }

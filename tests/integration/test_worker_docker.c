@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "docker_util.h"
-#include "pg_server.h"
-#include "redis_server.h"
 #include "tap.h"
 #include "worker_util.h"
 
@@ -72,16 +70,13 @@ static void test_crash(struct tap *t, struct wctx *c, pid_t *worker, const char 
 
 int main(int argc, char **argv)
 {
-    struct redis_server redis = {0};
-    struct pg_server pg;
-    struct rq_options ro = {0};
+    struct wu_fleet f;
     struct wctx c = {0};
     struct tap t = {0};
-    char err[256] = "", pg_url[256], dir[] = "/tmp/runq-test-wdocker-XXXXXX", config[300];
     char host[64] = "host", owner[96];
     const char *spawn[4];
-    int status = 0;
-    pid_t worker;
+    int status = 0, ok;
+    pid_t worker = -1;
 
     if (argc < 4) {
         tap_ok(&t, 0, "usage: test_worker_docker RUNQ-WORKER LANGUAGES.YAML RUNQ-SANDBOX");
@@ -92,38 +87,23 @@ int main(int argc, char **argv)
     gethostname(host, sizeof(host) - 1);
     host[strcspn(host, ".")] = '\0';
     snprintf(owner, sizeof(owner), "%s-%d", host, FIRST_SLOT);
-    memset(&pg, 0, sizeof(pg));
-    if (!tap_ok(&t, redis_server_start(&redis) == 0 && pg_server_start(&pg, err, sizeof(err)) == 0 &&
-                        mkdtemp(dir) != NULL,
-                "redis-server and PostgreSQL start (%s)", err))
-        goto out;
-    pg_server_url(&pg, "postgres", pg_url, sizeof(pg_url));
-    snprintf(config, sizeof(config), "%s/runq.yaml", dir);
-    wu_write_config(config, redis.url, pg_url, 2, "1s", "3s", "10s");
+    ok = wu_fleet_start(&f, &c, "3s");
     spawn[0] = argv[1];
-    spawn[1] = config;
+    spawn[1] = f.config;
     spawn[2] = argv[2];
     spawn[3] = argv[3];
-    worker = wu_spawn_worker(argv[1], config, argv[2], argv[3], FIRST_SLOT);
-    c.loop = uv_default_loop();
-    ro.url = redis.url;
-    if (!tap_ok(&t, worker > 0 && rq_open(c.loop, &ro, &c.rq) == 0 &&
-                        db_open(c.loop, pg_url, NULL, &c.db) == 0,
-                "a worker on the Docker backend starts; the test connects to Redis and PostgreSQL"))
-        goto out;
-    test_jobs(&t, &c);
-    test_crash(&t, &c, &worker, spawn, owner);
-    kill(worker, SIGTERM);
-    tap_ok(&t, wu_waitpid(worker, &status, 30000) && WIFEXITED(status) &&
-                   WEXITSTATUS(status) == 0 && du_count_owned(c.loop, owner) == 0,
-           "SIGTERM: the worker exits 0 and leaves no container");
-    rq_close(c.rq, NULL, NULL);
-    db_close(c.db, NULL, NULL);
-    uv_run(c.loop, UV_RUN_DEFAULT);
-out:
-    unlink(config);
-    rmdir(dir);
-    pg_server_destroy(&pg);
-    redis_server_cleanup(&redis);
+    if (ok)
+        worker = wu_spawn_worker(argv[1], f.config, argv[2], argv[3], FIRST_SLOT);
+    if (tap_ok(&t, ok && worker > 0,
+               "redis-server and PostgreSQL start, a worker on the Docker backend starts (%s)",
+               f.err)) {
+        test_jobs(&t, &c);
+        test_crash(&t, &c, &worker, spawn, owner);
+        kill(worker, SIGTERM);
+        tap_ok(&t, wu_waitpid(worker, &status, 30000) && WIFEXITED(status) &&
+                       WEXITSTATUS(status) == 0 && du_count_owned(c.loop, owner) == 0,
+               "SIGTERM: the worker exits 0 and leaves no container");
+    }
+    wu_fleet_stop(&f, &c);
     return tap_done(&t);
 }

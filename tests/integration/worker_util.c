@@ -259,3 +259,52 @@ int wu_count_slot_procs(unsigned uid_base, unsigned first, unsigned n)
     closedir(d);
     return count;
 }
+
+int wu_fleet_start(struct wu_fleet *f, struct wctx *c, const char *heartbeat_ttl)
+{
+    struct rq_options ro = {0};
+
+    memset(f, 0, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/runq-test-fleet-XXXXXX");
+    if (redis_server_start(&f->redis) < 0 || pg_server_start(&f->pg, f->err, sizeof(f->err)) < 0)
+        return 0;
+    if (!mkdtemp(f->dir)) {
+        snprintf(f->err, sizeof(f->err), "mkdtemp: %s", strerror(errno));
+        return 0;
+    }
+    f->made_dir = 1;
+    pg_server_url(&f->pg, "postgres", f->pg_url, sizeof(f->pg_url));
+    snprintf(f->config, sizeof(f->config), "%s/runq.yaml", f->dir);
+    if (wu_write_config(f->config, f->redis.url, f->pg_url, 2, "1s", heartbeat_ttl, "10s") < 0) {
+        snprintf(f->err, sizeof(f->err), "cannot write %s", f->config);
+        return 0;
+    }
+    c->loop = uv_default_loop();
+    ro.url = f->redis.url;
+    if (rq_open(c->loop, &ro, &c->rq) < 0 || db_open(c->loop, f->pg_url, NULL, &c->db) < 0) {
+        snprintf(f->err, sizeof(f->err), "the test's clients cannot open");
+        return 0;
+    }
+    return 1;
+}
+
+int wu_fleet_stop(struct wu_fleet *f, struct wctx *c)
+{
+    int r = 0;
+
+    if (c->rq)
+        rq_close(c->rq, NULL, NULL);
+    if (c->db)
+        db_close(c->db, NULL, NULL);
+    if (c->loop) {
+        uv_run(c->loop, UV_RUN_DEFAULT);
+        r = uv_loop_close(c->loop);
+    }
+    if (f->config[0])
+        unlink(f->config);
+    if (f->made_dir)
+        rmdir(f->dir);
+    pg_server_destroy(&f->pg);
+    redis_server_cleanup(&f->redis);
+    return r;
+}

@@ -12,6 +12,8 @@
 
 #include "db.h"
 #include "keys.h"
+#include "pg_server.h"
+#include "redis_server.h"
 #include "rq.h"
 
 struct wctx {
@@ -59,6 +61,24 @@ pid_t wu_spawn_worker(const char *worker_exe, const char *config, const char *la
  * ttl and drain grace (YAML durations like "1s"). Returns 0 or a negative errno. */
 int wu_write_config(const char *path, const char *redis_url, const char *pg_url, unsigned slots,
                     const char *heartbeat, const char *heartbeat_ttl, const char *drain_grace);
+
+/* What test_worker.c and test_worker_docker.c start around the worker: redis-server,
+ * PostgreSQL, a runq.yaml for them in a temporary directory (config). */
+struct wu_fleet {
+    struct redis_server redis;
+    struct pg_server pg;
+    char pg_url[256], dir[64], config[300], err[256];
+    int made_dir;
+};
+
+/* Starts the servers, writes the config (2 slots, heartbeat 1s, heartbeat_ttl, drain grace
+ * 10s) and connects c's Redis and PostgreSQL clients on the default loop. Returns 1, or 0
+ * with f->err saying why (wu_fleet_stop still cleans up). */
+int wu_fleet_start(struct wu_fleet *f, struct wctx *c, const char *heartbeat_ttl);
+
+/* Closes c's clients and runs the loop dry; stops the servers, removes the config. Returns
+ * what uv_loop_close returned (0: every handle was closed), or 0 when c never connected. */
+int wu_fleet_stop(struct wu_fleet *f, struct wctx *c);
 
 /* waitpid, bounded: 1 with *status set when pid exited within ms, else 0. */
 int wu_waitpid(pid_t pid, int *status, unsigned ms);
