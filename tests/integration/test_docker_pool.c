@@ -268,6 +268,29 @@ static void test_streaming(struct tap *t, struct lu_loop *l, struct docker_pool 
     json_decref(s.o.result);
 }
 
+/* An image the engine does not have: the step ends as an internal error naming it (retrying
+ * the job would not make it appear), and no container is left. */
+static void test_missing_image(struct tap *t, struct lu_loop *l, struct docker_pool *p)
+{
+    char *argv[4], *payload = NULL;
+    struct sbx_run_spec spec = sh_spec("true", argv);
+    struct outcome o = {0, 0, NULL};
+    size_t len;
+    int r = job_plan_request(&spec, 0, &payload, &len);
+
+    if (r == 0)
+        r = docker_pool_run(p, "runq/lang-none-such:latest", payload, len, on_run, NULL, &o,
+                            NULL);
+    free(payload);
+    if (r == 0)
+        lu_run_until(l, &o.done, 30000);
+    tap_ok(t, r == 0 && o.done && o.status == 0 &&
+                  strcmp(str(&o, "status"), "internal_error") == 0 &&
+                  strstr(str(&o, "message"), "runq/lang-none-such:latest") != NULL,
+           "a missing image: internal_error naming it (%s)", str(&o, "message"));
+    json_decref(o.result);
+}
+
 static int all_removed(const void *arg)
 {
     struct docker_pool_stats st;
@@ -387,6 +410,7 @@ int main(int argc, char **argv)
     test_compiled(&t, &l, p, argv[1]);
     test_hostile(&t, &l, p, argv[2]);
     test_streaming(&t, &l, p);
+    test_missing_image(&t, &l, p);
     test_cancel(&t, &l, p);
     docker_pool_stats(p, &st);
     tap_ok(&t, st.created > 0 && st.created == st.removed,
