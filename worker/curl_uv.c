@@ -27,7 +27,6 @@ struct curl_uv {
     uv_timer_t timer; /* when curl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT) */
     int open_handles; /* the timer and every cu_sock not yet closed */
     int closing;
-    unsigned count;
     void (*close_cb)(void *data);
     void *close_data;
     struct cu_xfer *xfers;
@@ -74,7 +73,6 @@ static void xfer_drop(struct curl_uv *cu, struct cu_xfer *x)
         cu->xfers = x->next;
     if (x->next)
         x->next->prev = x->prev;
-    cu->count--;
     curl_multi_remove_handle(cu->multi, x->easy);
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, NULL);
     free(x);
@@ -237,7 +235,6 @@ int curl_uv_add(struct curl_uv *cu, CURL *easy, curl_uv_done_cb cb, void *data)
     if ((x->next = cu->xfers))
         x->next->prev = x;
     cu->xfers = x;
-    cu->count++;
     return 0;
 }
 
@@ -250,11 +247,6 @@ void curl_uv_remove(struct curl_uv *cu, CURL *easy)
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     if (priv)
         xfer_drop(cu, (struct cu_xfer *)(void *)priv);
-}
-
-unsigned curl_uv_count(const struct curl_uv *cu)
-{
-    return cu->count;
 }
 
 void curl_uv_close(struct curl_uv *cu, void (*cb)(void *data), void *data)

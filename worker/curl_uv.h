@@ -37,9 +37,6 @@ int curl_uv_add(struct curl_uv *cu, CURL *easy, curl_uv_done_cb cb, void *data);
  * transfer's cb. An easy handle cu does not hold is ignored. */
 void curl_uv_remove(struct curl_uv *cu, CURL *easy);
 
-/* Transfers added and not yet finished or removed. */
-unsigned curl_uv_count(const struct curl_uv *cu);
-
 /* Every transfer must have been removed or finished (a forgotten one is taken out without
  * its cb, and stays the caller's to clean up). Cached connections are closed, then every
  * uv handle; cu is freed and cb(data) runs (cb may be NULL) from the loop: keep running it.

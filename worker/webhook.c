@@ -72,7 +72,7 @@ static curl_socket_t open_public(void *data, curlsocktype purpose, struct curl_s
         raw = (const unsigned char *)&((const struct sockaddr_in *)&a->addr)->sin_addr;
     else if (a->family == AF_INET6)
         raw = (const unsigned char *)&((const struct sockaddr_in6 *)&a->addr)->sin6_addr;
-    if (!raw || webhook_sign_private_addr(a->family == AF_INET ? 2 : 10, raw))
+    if (!raw || webhook_sign_private_addr(a->family, raw))
         return CURL_SOCKET_BAD;
     return socket(a->family, a->socktype, a->protocol);
 }

@@ -21,12 +21,20 @@ void box_out_write(struct run *r, const void *p, size_t n)
         r->out_failed = 1;
 }
 
+void box_out_encode(unsigned char *h, int type, size_t len)
+{
+    h[0] = (unsigned char)type;
+    h[1] = (unsigned char)(len >> 24);
+    h[2] = (unsigned char)(len >> 16);
+    h[3] = (unsigned char)(len >> 8);
+    h[4] = (unsigned char)len;
+}
+
 void box_out_header(struct run *r, int type, size_t len)
 {
-    unsigned char h[BOX_HEADER_SIZE] = {(unsigned char)type, (unsigned char)(len >> 24),
-                                        (unsigned char)(len >> 16), (unsigned char)(len >> 8),
-                                        (unsigned char)len};
+    unsigned char h[BOX_HEADER_SIZE];
 
+    box_out_encode(h, type, len);
     box_out_write(r, h, sizeof(h));
 }
 
@@ -52,7 +60,6 @@ static void send_file(struct run *r, int fd, const char *name, size_t size)
     }
 }
 
-/* The texts are the built-in sandbox's (worker/sandbox/sbx_box.c). */
 void box_out_collect(struct run *r, int box, const char *name, uint64_t max)
 {
     struct open_how how = {
@@ -65,14 +72,16 @@ void box_out_collect(struct run *r, int box, const char *name, uint64_t max)
     struct stat st;
 
     if (fd < 0)
-        why = errno == ENOENT ? "missing" : errno == ELOOP ? "symbolic link" : "cannot open";
+        why = errno == ENOENT   ? BOX_COLLECT_MISSING
+              : errno == ELOOP ? BOX_COLLECT_SYMLINK
+                               : BOX_COLLECT_CANNOT_OPEN;
     else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        why = "not a regular file";
+        why = BOX_COLLECT_NOT_REGULAR;
     else if (st.st_nlink != 1)
-        why = "hard-linked"; /* its other name may be anywhere, e.g. a file of the image */
+        why = BOX_COLLECT_HARD_LINKED; /* its other name may be anywhere, e.g. in the image */
     else if ((uint64_t)st.st_size > max ||
              (uint64_t)st.st_size + strlen(name) + 1 > BOX_PAYLOAD_MAX)
-        why = "too large";
+        why = BOX_COLLECT_TOO_LARGE;
     if (why) {
         box_out_header(r, BOX_OUT_FILE_ERROR, strlen(name) + 1 + strlen(why));
         box_out_write(r, name, strlen(name) + 1);

@@ -12,6 +12,10 @@
 
 #include "box.h"
 
+/* A record's header into h[BOX_HEADER_SIZE], for a caller that writes header and payload
+ * from one buffer. */
+void box_out_encode(unsigned char *h, int type, size_t len);
+
 /* A record's header; its payload follows in box_out_write()s, with nothing in between. */
 void box_out_header(struct run *r, int type, size_t len);
 void box_out_write(struct run *r, const void *p, size_t n);

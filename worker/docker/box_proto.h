@@ -51,6 +51,15 @@ enum box_out_type {
     BOX_OUT_RESULT = 'r',     /* "name=value\n" lines, names below */
 };
 
+/* FILE_ERROR reasons, the built-in sandbox's own texts (worker/sandbox/sbx_box.c): the
+ * worker shows one of these, never other bytes from the container. */
+#define BOX_COLLECT_MISSING "missing"
+#define BOX_COLLECT_SYMLINK "symbolic link"
+#define BOX_COLLECT_CANNOT_OPEN "cannot open"
+#define BOX_COLLECT_NOT_REGULAR "not a regular file"
+#define BOX_COLLECT_HARD_LINKED "hard-linked"
+#define BOX_COLLECT_TOO_LARGE "too large"
+
 /* RESULT lines. Numbers are decimal. "key" must equal the KEY record's bytes as sent (hex
  * is fine: the worker sends text): a RESULT without it is forged, and the run fails. */
 #define BOX_RESULT_KEY "key"

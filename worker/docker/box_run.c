@@ -274,9 +274,10 @@ static void reap(struct run *r, int final)
 /* Forwards what stream i has, within output_bytes; one byte past it and the tree dies. */
 static void forward(struct run *r, const struct job *j, int i)
 {
-    char buf[CHUNK];
+    /* The record's header goes in front of what is read: one write per piece of output. */
+    unsigned char buf[BOX_HEADER_SIZE + CHUNK];
     uint64_t room = j->limit[L_OUTPUT] - r->sent[i];
-    ssize_t n = read(r->fd[i], buf, sizeof(buf));
+    ssize_t n = read(r->fd[i], buf + BOX_HEADER_SIZE, CHUNK);
 
     if (n < 0 && errno == EINTR)
         return;
@@ -291,8 +292,8 @@ static void forward(struct run *r, const struct job *j, int i)
         n = (ssize_t)room;
     }
     if (n > 0) {
-        box_out_header(r, i ? BOX_OUT_STDERR : BOX_OUT_STDOUT, (size_t)n);
-        box_out_write(r, buf, (size_t)n);
+        box_out_encode(buf, i ? BOX_OUT_STDERR : BOX_OUT_STDOUT, (size_t)n);
+        box_out_write(r, buf, BOX_HEADER_SIZE + (size_t)n);
     }
     r->sent[i] += (uint64_t)n;
 }

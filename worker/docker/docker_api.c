@@ -29,7 +29,6 @@ struct docker_call {
 };
 
 struct docker_api {
-    uv_loop_t *loop;
     struct curl_uv *cu;
     struct docker_call *calls;
     unsigned pending;
@@ -122,7 +121,7 @@ static void on_done(CURL *easy, CURLcode res, void *data)
     void *cb_data = c->data;
     long http = 0;
     json_t *body = NULL;
-    char error[CURL_ERROR_SIZE + 160];
+    char error[CURL_ERROR_SIZE + 160], *raw = NULL;
     int status = 0;
 
     (void)easy;
@@ -147,16 +146,12 @@ static void on_done(CURL *easy, CURLcode res, void *data)
     }
     /* Freed before the callback, which may close d or make new calls: only locals remain. */
     if (c->resp_len) {
-        char *raw = c->resp;
-
+        raw = c->resp;
         c->resp = NULL;
-        call_free(c);
-        cb(status, http, body, raw, error, cb_data);
-        free(raw);
-    } else {
-        call_free(c);
-        cb(status, http, body, "", error, cb_data);
     }
+    call_free(c);
+    cb(status, http, body, raw ? raw : "", error, cb_data);
+    free(raw);
     json_decref(body);
 }
 
@@ -175,7 +170,6 @@ int docker_api_open(uv_loop_t *loop, const char *socket_path, struct docker_api 
     if (!(d = calloc(1, sizeof(*d) + len + 1)))
         return -ENOMEM;
     memcpy(d->socket, socket_path, len + 1);
-    d->loop = loop;
     if ((r = curl_uv_open(loop, &d->cu)) < 0) {
         free(d);
         return r;

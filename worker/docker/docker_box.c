@@ -223,9 +223,9 @@ static int take_stream(struct docker_box_reader *r, int stream, const char *p, s
 /* runq-box's reason as one of the sandbox's own static texts (never its bytes). */
 static const char *collect_error_text(const char *why, size_t len)
 {
-    static const char *const known[] = {"invalid name",       "missing",     "symbolic link",
-                                        "cannot open",        "hard-linked", "too large",
-                                        "not a regular file", "short read"};
+    static const char *const known[] = {
+        BOX_COLLECT_MISSING,     BOX_COLLECT_SYMLINK,     BOX_COLLECT_CANNOT_OPEN,
+        BOX_COLLECT_NOT_REGULAR, BOX_COLLECT_HARD_LINKED, BOX_COLLECT_TOO_LARGE};
     size_t i;
 
     for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)

@@ -42,20 +42,12 @@ struct run {
     void *data;
 };
 
-/* A call nobody waits for: a kill, or a removal (which close waits for). */
-struct bg_call {
-    struct docker_pool *pool;
-    struct bg_call *next;
-    struct docker_call *call;
-};
-
 struct docker_pool {
     uv_loop_t *loop;
     struct docker_api *api;
     struct docker_pool_options o;
     char owner[128];
     struct run *runs;
-    struct bg_call *bg;
     int ready, closing, open_timers;
     struct docker_pool_stats stats;
     void (*close_cb)(void *);
@@ -64,54 +56,39 @@ struct docker_pool {
 
 static void maybe_closed(struct docker_pool *p);
 
-/* ---- background calls ---- */
+/* ---- background calls ----
+ * Kills, removals and the sweep's listing: nobody waits for their answer, but close waits
+ * for them all (docker_api counts the calls in flight; a run's own are cancelled first). */
 
 static void on_bg_done(int status, long http, json_t *body, const char *raw, const char *error,
                        void *data)
 {
-    struct bg_call *b = data, **pp;
-    struct docker_pool *p = b->pool;
-
     (void)status;
     (void)http;
     (void)body;
     (void)raw;
     (void)error;
-    for (pp = &p->bg; *pp && *pp != b; pp = &(*pp)->next)
-        ;
-    if (*pp)
-        *pp = b->next;
-    free(b);
-    maybe_closed(p);
+    maybe_closed(data);
 }
 
 static void on_removed(int status, long http, json_t *body, const char *raw, const char *error,
                        void *data)
 {
-    struct bg_call *b = data;
+    struct docker_pool *p = data;
 
     if (status == 0 && (http == 204 || http == 404))
-        b->pool->stats.removed++;
+        p->stats.removed++;
     else
         fprintf(stderr, "runq-worker: docker: a container was not removed: %s (HTTP %ld)\n",
                 status < 0 ? error : "engine refused", http);
-    on_bg_done(status, http, body, raw, error, data);
+    maybe_closed(p);
 }
 
-static void background(struct docker_pool *p, const char *method, const char *path,
-                       docker_api_cb cb)
+/* 0, or < 0 when the call could not be made (a leftover at worst: the next start sweeps it). */
+static int background(struct docker_pool *p, const char *method, const char *path,
+                      docker_api_cb cb)
 {
-    struct bg_call *b = calloc(1, sizeof(*b));
-
-    if (!b)
-        return; /* a leftover at worst: the next start sweeps it */
-    b->pool = p;
-    if (docker_api_request(p->api, method, path, NULL, CALL_TIMEOUT_MS, cb, b, &b->call) < 0) {
-        free(b);
-        return;
-    }
-    b->next = p->bg;
-    p->bg = b;
+    return docker_api_request(p->api, method, path, NULL, CALL_TIMEOUT_MS, cb, p, NULL);
 }
 
 static void remove_container(struct docker_pool *p, const char *id)
@@ -182,7 +159,9 @@ static void answer(struct run *r)
 {
     struct docker_box_seen seen = {r->key, r->req.spec.argv[0],
                                    r->req.spec.limits.cpu_ms * 1000,
-                                   (r->end_ns - r->start_ns) / 1000000, r->wall_killed,
+                                   /* 0 for a run whose container never started */
+                                   r->start_ns ? (r->end_ns - r->start_ns) / 1000000 : 0,
+                                   r->wall_killed,
                                    r->oom_killed, r->failure[0] ? r->failure : NULL};
     struct sbx_result res;
     json_t *result = NULL;
@@ -202,7 +181,6 @@ static void answer(struct run *r)
 static void answer_internal(struct run *r, const char *why)
 {
     snprintf(r->failure, sizeof(r->failure), "%s", why);
-    r->start_ns = r->end_ns = 0;
     answer(r);
 }
 
@@ -469,8 +447,7 @@ void docker_pool_stats(const struct docker_pool *p, struct docker_pool_stats *ou
 static void on_listed(int status, long http, json_t *body, const char *raw, const char *error,
                       void *data)
 {
-    struct bg_call *b = data;
-    struct docker_pool *p = b->pool;
+    struct docker_pool *p = data;
     size_t i;
 
     if (status < 0 || http != 200 || !json_is_array(body))
@@ -485,7 +462,7 @@ static void on_listed(int status, long http, json_t *body, const char *raw, cons
     }
     /* Ready now: the removals go on, and a new container never carries a swept one's id. */
     p->ready = 1;
-    on_bg_done(status, http, body, raw, error, data);
+    maybe_closed(p);
 }
 
 static void owner_name(const char *in, char *out, size_t size)
@@ -533,12 +510,11 @@ int docker_pool_new(uv_loop_t *loop, const struct docker_pool_options *o,
         p->open_timers++;
     }
     strcpy(path, "/containers/json?all=1&");
-    if (docker_spec_owner_filter(p->owner, path + strlen(path), sizeof(path) - strlen(path)) < 0)
-        p->ready = 1; /* cannot happen with the owner's length bound; nothing to sweep */
-    else
-        background(p, "GET", path, on_listed);
-    if (!p->bg)
-        p->ready = 1; /* the engine is not there yet: runs will fail and be retried */
+    /* Without the listing (a name too long to filter on cannot happen with the owner's
+     * bound), nothing is swept and runs are taken at once. */
+    if (docker_spec_owner_filter(p->owner, path + strlen(path), sizeof(path) - strlen(path)) < 0 ||
+        background(p, "GET", path, on_listed) < 0)
+        p->ready = 1;
     *out = p;
     return 0;
 }
@@ -559,7 +535,7 @@ static void on_api_closed(void *data)
 
 static void maybe_closed(struct docker_pool *p)
 {
-    if (!p->closing || p->bg || p->open_timers > 0 || !p->api)
+    if (!p->closing || !p->api || docker_api_pending(p->api) > 0 || p->open_timers > 0)
         return;
     docker_api_close(p->api, on_api_closed, p);
     p->api = NULL;
