@@ -14,7 +14,6 @@
 #include "results_sql.h"
 #include "submit.h"
 
-#define BATCHES_PREFIX "/v1/batches/"
 
 /* What the answer needs once Redis has taken the batch. */
 struct submit_op {

@@ -26,6 +26,8 @@
 #include "db.h"
 #include "rq.h"
 
+#define BATCHES_PREFIX "/v1/batches/" /* a batch's own paths start so */
+
 void batches_submit(const struct runq_config *cfg, const struct languages *langs, struct rq *rq,
                     struct http_exchange *ex);
 /* db may be NULL (no PostgreSQL): a batch Redis has let go is then a 404. */

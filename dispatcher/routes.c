@@ -20,7 +20,6 @@
 #include "routes.h"
 
 #define JOBS_PREFIX "/v1/jobs/"
-#define BATCHES_PREFIX "/v1/batches/"
 #define CANCEL_SUFFIX "/cancel"
 #define EVENTS_SUFFIX "/events"
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <strings.h>
 
 #include "api.h"
@@ -86,14 +85,6 @@ static void on_enqueued(void *arg, int status, const struct rq_enqueued *res)
     free(op);
 }
 
-/* Wall-clock ms: run_at is a time of day, compared in Redis with the worker's clock. */
-static uint64_t submit_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void submit_policy(struct submit_ctx *c, struct job_policy *pol)
 {
@@ -104,7 +95,7 @@ void submit_policy(struct submit_ctx *c, struct job_policy *pol)
         .queue_exists = queue_exists,
         .ctx = c,
         .max_tests = c->cfg->dispatcher.max_tests,
-        .now_ms = (int64_t)submit_now_ms(),
+        .now_ms = (int64_t)rq_now_ms(), /* run_at is compared with the worker's clock */
         .max_delay_ms = (int64_t)c->cfg->dispatcher.max_delay_ms,
         .webhooks = c->cfg->webhooks.secret[0] != 0,
     };

@@ -291,4 +291,7 @@ typedef void rq_message_fn(void *arg, const char *channel, const char *data, siz
 int rq_subscribe(struct rq *rq, const char *name, int pattern, rq_message_fn *cb, void *arg);
 int rq_unsubscribe(struct rq *rq, const char *name);
 
+/* Wall clock in ms: job timestamps and run_at, compared in Redis across machines. */
+uint64_t rq_now_ms(void);
+
 #endif

@@ -78,8 +78,6 @@ struct rq {
     void *closed_arg;
 };
 
-/* Wall clock in ms (job timestamps). */
-uint64_t rq_now_ms(void);
 
 /* rq_conn.c: handles and connections. rq_conn_open inits the timers and starts connecting
  * (rq->o and rq->url set); rq_conn_close (rq->closing set) fails what is pending and closes

@@ -251,7 +251,6 @@ void runner_wait_remove(struct job_run *job)
     uv_timer_stop(&job->retry);
 }
 
-/* A slot came free: the jobs waiting for one go first, oldest first. */
 /* The language of the job's current step: a custom checker's steps are in its own. */
 static const struct language *step_language(const struct job_run *job)
 {
@@ -260,8 +259,9 @@ static const struct language *step_language(const struct job_run *job)
     return job->lang;
 }
 
-/* Oldest first, each job whose backend has a slot free; one backend's queue does not hold
- * up the other's. A job that meets a busy slot after all goes back to waiting. */
+/* A slot came free: the jobs waiting for one go first, oldest first, each job whose backend
+ * has a slot free (one backend's queue does not hold up the other's). A job that meets a
+ * busy slot after all goes back to waiting. */
 static void serve_waiting(struct runner_env *env)
 {
     struct job_run *job = env->waiting_head, *j;

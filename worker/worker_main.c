@@ -43,7 +43,6 @@ struct worker {
     struct runq_config cfg;
     struct languages languages;
     struct runner_env env;
-    struct db *db;
     struct lang_probe *probe;
     char name[KEYS_WORKER_MAX + 1];
     char owner[96]; /* host and first slot: the same for this worker after a restart */
@@ -191,7 +190,7 @@ static void on_remigrate(uv_timer_t *t)
 {
     struct worker *w = t->data;
 
-    if (!w->closing && db_migrate(w->db, on_migrated, w) < 0)
+    if (!w->closing && db_migrate(w->env.db, on_migrated, w) < 0)
         uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
 }
 
@@ -228,7 +227,7 @@ static void on_rq_closed(void *data)
     struct worker *w = data;
 
     result_writer_free(w->env.writer);
-    db_close(w->db, on_db_closed, w);
+    db_close(w->env.db, on_db_closed, w);
 }
 
 static void on_webhooks_closed(void *data)
@@ -435,12 +434,11 @@ static int start(struct worker *w, const struct options *o)
                                     w->cfg.sandbox.uid_base, w->cfg.sandbox.cgroup, binds,
                                     w->cfg.sandbox.nbinds};
     if ((r = rq_open(w->loop, &ro, &w->env.rq)) < 0 ||
-        (r = db_open(w->loop, w->cfg.postgres.url, NULL, &w->db)) < 0 ||
-        (r = result_writer_new(w->loop, w->db, w->cfg.postgres.commit_interval_ms,
+        (r = db_open(w->loop, w->cfg.postgres.url, NULL, &w->env.db)) < 0 ||
+        (r = result_writer_new(w->loop, w->env.db, w->cfg.postgres.commit_interval_ms,
                                &w->env.writer)) < 0 ||
         (r = open_backends(w, &po)) < 0)
         return r;
-    w->env.db = w->db;
     if (w->cfg.webhooks.secret[0]) {
         struct webhook_options wo = {.secret = w->cfg.webhooks.secret,
                                      .timeout_ms = w->cfg.webhooks.timeout_ms,
@@ -451,7 +449,7 @@ static int start(struct worker *w, const struct options *o)
     }
     if (keys_control(control, sizeof(control), w->name) == 0)
         (void)rq_subscribe(w->env.rq, control, 0, on_control, w);
-    if (db_migrate(w->db, on_migrated, w) < 0)
+    if (db_migrate(w->env.db, on_migrated, w) < 0)
         uv_timer_start(&w->remigrate, on_remigrate, 1000, 0);
     uv_timer_start(&w->recover, on_recover_tick, w->cfg.worker.heartbeat_ttl_ms,
                    w->cfg.worker.heartbeat_ttl_ms);
@@ -485,6 +483,7 @@ int main(int argc, char **argv)
     /* The kernel's randomness: two containers started at once have the same pid and clock. */
     if (getrandom(&suffix, sizeof(suffix), 0) != (ssize_t)sizeof(suffix))
         suffix = (unsigned)time(NULL) ^ (unsigned)getpid();
+    srandom(suffix); /* the retry jitter (runner.c): workers must not draw the same series */
     host[strcspn(host, ".")] = '\0';
     snprintf(w.name, sizeof(w.name), "%s-%d-%04x", host, (int)getpid(), suffix & 0xffff);
     snprintf(w.owner, sizeof(w.owner), "%s-%u", host, o.first_slot);
