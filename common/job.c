@@ -141,6 +141,25 @@ static int parse_stdin(const json_t *v, const struct job_policy *p, struct job_s
     return 0;
 }
 
+/* Whether a string anywhere in v holds a NUL (\u0000): PostgreSQL's jsonb cannot store one,
+ * so such metadata would never reach a row. */
+static int holds_nul(const json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+
+    if (json_is_string(v))
+        return json_string_length(v) != strlen(json_string_value(v));
+    json_object_foreach((json_t *)v, key, item)
+        if (holds_nul(item))
+            return 1;
+    json_array_foreach(v, i, item)
+        if (holds_nul(item))
+            return 1;
+    return 0;
+}
+
 static int parse_metadata(json_t *v, const struct job_policy *p, struct job_spec *out,
                           struct api_error *e)
 {
@@ -152,6 +171,9 @@ static int parse_metadata(json_t *v, const struct job_policy *p, struct job_spec
         return job_field_fail(e, JOB_FIELD_ETOOLARGE, "metadata",
                               "\"metadata\" is %zu bytes, the maximum is %zu", n,
                               p->max_metadata_bytes);
+    if (holds_nul(v))
+        return job_field_fail(e, JOB_FIELD_EINVALID, "metadata",
+                              "\"metadata\" may not hold NUL characters (\\u0000)");
     out->metadata = json_incref(v); /* the rest of the parsed tree is freed, this survives */
     return 0;
 }
