@@ -432,9 +432,23 @@ static const char *const note_lua[] = {
     "return 1\n",
     NULL};
 
-/* batch_get: KEYS[1] batch hash, KEYS[2] its jobs list. Returns {HGETALL, LRANGE}. */
+/* batch_get: KEYS[1] batch hash, KEYS[2] its jobs list. Returns {the hash's fields without
+ * the shared tests ("spec") and the job summaries ("r:<id>"), the job ids, each job's
+ * summary in the ids' order (nil while it runs)}: the tests never leave Redis for a status
+ * read, and the caller finds a job's summary by position. */
 static const char *const batch_get_lua[] = {
-    "return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}\n", NULL};
+    "local h = redis.call('HGETALL', KEYS[1])\n"
+    "local fields = {}\n"
+    "for i = 1, #h, 2 do\n"
+    "  if h[i] ~= 'spec' and string.sub(h[i], 1, 2) ~= 'r:' then\n"
+    "    fields[#fields + 1] = h[i]; fields[#fields + 1] = h[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "local ids = redis.call('LRANGE', KEYS[2], 0, -1)\n"
+    "local sums = {}\n"
+    "for i, id in ipairs(ids) do sums[i] = redis.call('HGET', KEYS[1], 'r:' .. id) end\n"
+    "return {fields, ids, sums}\n",
+    NULL};
 
 /* Each script's text in pieces: C caps one literal at 4095 bytes. */
 static const char *const *const scripts[QUEUE_SCRIPT_COUNT] = {

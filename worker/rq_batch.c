@@ -119,8 +119,9 @@ static long long num_of(const redisReply *h, const char *key)
     return v ? strtoll(v, NULL, 10) : 0;
 }
 
-static int fill_batch(const redisReply *h, const redisReply *l, struct rq_batch *b,
-                      const char **ids, const char **sums, const char **cnames, long long *counts)
+static int fill_batch(const redisReply *h, const redisReply *l, const redisReply *s,
+                      struct rq_batch *b, const char **ids, const char **sums,
+                      const char **cnames, long long *counts)
 {
     size_t i;
 
@@ -129,13 +130,14 @@ static int fill_batch(const redisReply *h, const redisReply *l, struct rq_batch 
     b->total = num_of(h, "total");
     b->done = num_of(h, "done");
     b->created_ms = num_of(h, "created_ms");
+    if (s->elements != l->elements)
+        return -EPROTO;
     for (i = 0; i < l->elements; i++) {
-        char key[KEYS_ID_MAX + 8];
         if (l->element[i]->type != REDIS_REPLY_STRING)
             return -EPROTO;
         ids[i] = l->element[i]->str;
-        snprintf(key, sizeof(key), "r:%s", ids[i]);
-        sums[i] = field_of(h, key);
+        /* a nil (a job still running) comes as nil */
+        sums[i] = s->element[i]->type == REDIS_REPLY_STRING ? s->element[i]->str : NULL;
     }
     for (i = 0; i + 1 < h->elements; i += 2)
         if (h->element[i]->type == REDIS_REPLY_STRING && !strncmp(h->element[i]->str, "c:", 2)) {
@@ -156,16 +158,18 @@ static void on_bget(struct rq *rq, void *p, int err, redisReply *r)
     struct rq_batch b = {.id = op->id};
     const char **ids = NULL, **sums = NULL, **cnames = NULL;
     long long *counts = NULL;
-    const redisReply *h = NULL, *l = NULL;
+    const redisReply *h = NULL, *l = NULL, *s = NULL;
 
     (void)rq;
     if (!(err = rq_reply_status(err, r)) &&
-        (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-         r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY))
+        (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+         r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY ||
+         r->element[2]->type != REDIS_REPLY_ARRAY))
         err = -EPROTO;
     if (!err) {
         h = r->element[0];
         l = r->element[1];
+        s = r->element[2];
         if (h->elements == 0)
             err = -ENOENT;
     }
@@ -174,7 +178,7 @@ static void on_bget(struct rq *rq, void *p, int err, redisReply *r)
         sums = calloc(l->elements + 1, sizeof(*sums));
         cnames = calloc(h->elements / 2 + 1, sizeof(*cnames));
         counts = calloc(h->elements / 2 + 1, sizeof(*counts));
-        err = ids && sums && cnames && counts ? fill_batch(h, l, &b, ids, sums, cnames, counts)
+        err = ids && sums && cnames && counts ? fill_batch(h, l, s, &b, ids, sums, cnames, counts)
                                               : -ENOMEM;
     }
     op->cb(op->arg, err, err ? NULL : &b);
