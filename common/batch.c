@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "job_field.h"
-#include "job_graded.h"
 
 static const char *const top_keys[] = {"submissions", "language", "tests", "checker", "grading",
                                        "limits",      "queue",    "priority", NULL};

@@ -184,6 +184,12 @@ json_t *job_spec_graded_json(const struct job_spec *s);
  * -EINVAL / -ENOMEM with *e filled (out keeps what it had; job_spec_free frees it all). */
 int job_spec_graded_from_json(const json_t *j, struct job_spec *out, struct api_error *e);
 
+/* dst's tests, checker and grading as deep copies of src's (dst has none yet): what a
+ * batch's other jobs take from its first, and what a worker gives each job of a batch from
+ * the tests it decoded once, instead of validating the same tests again.
+ * 0, or -ENOMEM (what was copied stays in dst: job_spec_free frees it). */
+int job_graded_copy(struct job_spec *dst, const struct job_spec *src);
+
 /* {"error": {"code", "message", "field"}}, "field" left out when empty. New reference or
  * NULL when out of memory. */
 json_t *api_error_to_json(const struct api_error *e);

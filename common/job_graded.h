@@ -14,11 +14,6 @@
 int job_graded_parse(const json_t *root, const struct job_policy *p, struct job_spec *out,
                      struct api_error *e);
 
-/* dst's tests, checker and grading as deep copies of src's (dst has none yet): what a
- * batch's other jobs take from its first instead of validating the same tests again.
- * 0, or -ENOMEM (what was copied stays in dst: job_spec_free frees it). */
-int job_graded_copy(struct job_spec *dst, const struct job_spec *src);
-
 /* Sets the stored "tests", "checker" and "grading" of a graded job in o; nonzero on failure
  * (everything is set even then: one json_decref(o) frees it all). */
 int job_graded_json(const struct job_spec *s, json_t *o);

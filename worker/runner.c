@@ -301,13 +301,11 @@ static void plan_steps(struct job_run *job)
     runner_steps_begin(job);
 }
 
-/* A batch's job gets the tests the batch stores once. */
-static void take_batch_spec(struct job_run *job, const json_t *graded)
+/* A batch's job gets the tests the batch stores once, decoded once per batch here. */
+static void take_batch_tests(struct job_run *job)
 {
-    struct api_error err;
-
-    if (job_spec_graded_from_json(graded, &job->spec, &err) < 0) {
-        runner_fail_internal(job, "the batch's stored tests are not valid");
+    if (job_graded_copy(&job->spec, &job->env->batch_tests) < 0) {
+        runner_fail_retryable(job, "out of memory for the batch's tests");
         return;
     }
     plan_steps(job);
@@ -319,7 +317,10 @@ static void on_batch_spec(void *arg, int status, const char *spec, size_t len)
 {
     struct job_run *job = arg;
     struct runner_env *env = job->env;
+    struct job_spec tests;
+    struct api_error err;
     json_t *j;
+    int r;
 
     if (status == -ENOENT) {
         runner_fail_internal(job, "the job's batch is gone");
@@ -329,19 +330,27 @@ static void on_batch_spec(void *arg, int status, const char *spec, size_t len)
         runner_retry(job, load_batch, RETRY_MIN_MS);
         return;
     }
-    /* One batch's jobs come in a row: its tests are parsed from Redis once, not per job. */
-    json_decref(env->batch_spec);
-    env->batch_spec = j;
+    memset(&tests, 0, sizeof(tests));
+    r = job_spec_graded_from_json(j, &tests, &err);
+    json_decref(j);
+    if (r < 0) {
+        job_spec_free(&tests);
+        runner_fail_internal(job, "the batch's stored tests are not valid");
+        return;
+    }
+    /* One batch's jobs come in a row: its tests are read from Redis and decoded once. */
+    runner_env_cleanup(env);
+    env->batch_tests = tests;
     snprintf(env->batch_id, sizeof(env->batch_id), "%s", job->spec.batch);
-    take_batch_spec(job, j);
+    take_batch_tests(job);
 }
 
 static void load_batch(struct job_run *job)
 {
     struct runner_env *env = job->env;
 
-    if (env->batch_spec && !strcmp(env->batch_id, job->spec.batch)) {
-        take_batch_spec(job, env->batch_spec);
+    if (env->batch_id[0] && !strcmp(env->batch_id, job->spec.batch)) {
+        take_batch_tests(job);
         return;
     }
     if (rq_batch_spec(env->rq, job->spec.batch, on_batch_spec, job) < 0)
@@ -483,8 +492,8 @@ static void on_timer_closed(uv_handle_t *h)
 
 void runner_env_cleanup(struct runner_env *env)
 {
-    json_decref(env->batch_spec);
-    env->batch_spec = NULL;
+    job_spec_free(&env->batch_tests);
+    env->batch_id[0] = '\0';
 }
 
 void runner_free(struct job_run *job)

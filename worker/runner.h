@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "job.h"
 #include "keys.h"
 #include "languages.h"
 #include <jansson.h>
@@ -43,8 +44,8 @@ struct runner_env {
     /* The runner's own: jobs waiting for a free slot, oldest first (start them NULL), and
      * the shared tests of the batch seen last (runner_env_cleanup frees them). */
     struct job_run *waiting_head, *waiting_tail;
-    char batch_id[KEYS_ID_MAX + 1];
-    json_t *batch_spec;
+    char batch_id[KEYS_ID_MAX + 1]; /* "" while batch_tests holds nothing */
+    struct job_spec batch_tests;    /* only its graded part: tests, checker, grading */
 };
 
 struct rq_fetched;
